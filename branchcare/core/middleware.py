@@ -1,0 +1,37 @@
+"""Request context for code that has no request at hand (audit records need the client IP)."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+_current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("branchcare_ip", default=None)
+
+
+def current_ip() -> str | None:
+    return _current_ip.get()
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The caller's address. Behind a reverse proxy set ``TRUSTED_PROXY=1`` to use X-Forwarded-For."""
+    from django.conf import settings
+
+    if getattr(settings, "TRUSTED_PROXY", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR")
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _current_ip.set(client_ip(request))
+        try:
+            return self.get_response(request)
+        finally:
+            _current_ip.reset(token)

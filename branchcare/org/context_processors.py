@@ -1,0 +1,49 @@
+"""The left navigation, grouped by subsystem, showing only what the user's roles allow."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .capabilities import Cap
+
+# (group label, [(label, url name, capability or None, icon)])
+NAVIGATION = [
+    (_("工作台"), [(_("我的工作台"), "home", None, "bi-speedometer2")]),
+    (
+        _("客户"),
+        [
+            (_("客户列表"), "clients:list", Cap.CLIENTS_VIEW, "bi-people"),
+            (_("数据导入"), "clients:import", Cap.DATA_IMPORT, "bi-upload"),
+        ],
+    ),
+    (
+        _("系统设置"),
+        [
+            (_("员工与角色"), "org:staff_list", Cap.STAFF_VIEW, "bi-person-badge"),
+            (_("房间与座位"), "org:rooms", Cap.ORG_CONFIGURE, "bi-door-open"),
+            (_("客户层级门槛"), "clients:tier_settings", Cap.ORG_CONFIGURE, "bi-sliders"),
+            (_("审计记录"), "core:audit_list", Cap.AUDIT_VIEW, "bi-journal-text"),
+            (_("API 文档"), "api-docs", None, "bi-code-slash"),
+        ],
+    ),
+]
+
+
+def navigation(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    groups = []
+    path = request.path
+    for label, items in NAVIGATION:
+        visible = []
+        for item_label, url_name, cap, icon in items:
+            if cap is None or user.has_cap(cap):
+                url = reverse(url_name)
+                active = path == url if url == "/" else path.startswith(url)
+                visible.append({"label": item_label, "url": url, "icon": icon, "active": active})
+        if visible:
+            groups.append({"label": label, "items": visible})
+    return {"nav_groups": groups}
