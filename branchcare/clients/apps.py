@@ -8,4 +8,4 @@ class ClientsConfig(AppConfig):
     verbose_name = _("客户")
 
     def ready(self) -> None:
-        from . import timeline_providers  # noqa: F401  (registers the client's own timeline events)
+        from . import timeline_providers, workbench  # noqa: F401  (register timeline events and workbench cards)

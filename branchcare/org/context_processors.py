@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from .capabilities import Cap
@@ -24,7 +24,7 @@ NAVIGATION = [
             (_("员工与角色"), "org:staff_list", Cap.STAFF_VIEW, "bi-person-badge"),
             (_("房间与座位"), "org:rooms", Cap.ORG_CONFIGURE, "bi-door-open"),
             (_("客户层级门槛"), "clients:tier_settings", Cap.ORG_CONFIGURE, "bi-sliders"),
-            (_("审计记录"), "core:audit_list", Cap.AUDIT_VIEW, "bi-journal-text"),
+            (_("审计记录"), "org:audit_list", Cap.AUDIT_VIEW, "bi-journal-text"),
             (_("API 文档"), "api-docs", None, "bi-code-slash"),
         ],
     ),
@@ -41,9 +41,12 @@ def navigation(request: HttpRequest) -> dict:
         visible = []
         for item_label, url_name, cap, icon in items:
             if cap is None or user.has_cap(cap):
-                url = reverse(url_name)
+                try:
+                    url = reverse(url_name)
+                except NoReverseMatch:  # an app not installed in this deployment
+                    continue
                 active = path == url if url == "/" else path.startswith(url)
                 visible.append({"label": item_label, "url": url, "icon": icon, "active": active})
         if visible:
             groups.append({"label": label, "items": visible})
-    return {"nav_groups": groups}
+    return {"nav_groups": groups, "nav_can_search": user.has_cap(Cap.CLIENTS_VIEW)}

@@ -1,0 +1,3 @@
+"""Import pages (upload, preview, progress, result). Filled in by the import feature."""
+
+urlpatterns: list = []
