@@ -1,9 +1,23 @@
-"""API routes. Filled in by the API feature; the schema and docs pages are wired here."""
+"""API routes: ``api/v1/…`` wired from each app's ``apis.py``, plus the OpenAPI schema and its docs page."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from branchcare.clients.apis import ClientViewSet
+from branchcare.org.apis import BranchViewSet, MeView, StaffViewSet
+
+from .auth import ObtainTokenView
+
+router = SimpleRouter()
+router.register("clients", ClientViewSet, basename="api-client")
+router.register("branches", BranchViewSet, basename="api-branch")
+router.register("staff", StaffViewSet, basename="api-staff")
 
 urlpatterns = [
+    path("api/v1/auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("api/v1/me/", MeView.as_view(), name="api-me"),
+    path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -40,11 +40,15 @@ class ClientForm(BootstrapFormMixin, forms.Form):
     notes = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, managers=None, seats=None, personal_data: bool = True, **kwargs):
+    def __init__(self, *args, managers=None, seats=None, personal_data: bool = True, can_reassign: bool = True,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["manager"].queryset = managers if managers is not None else User.objects.none()
         self.fields["seat"].queryset = seats if seats is not None else Seat.objects.none()
         self.fields["seat"].label_from_instance = lambda s: f"{s.room.name} {s.label}"
+        if not can_reassign:
+            # Changing the owner is a reassignment, which needs its own right (and is audited as such).
+            del self.fields["manager"]
         if not personal_data:
             # Without the right to see personal data the fields are not shown, so they cannot be changed.
             del self.fields["phone"]

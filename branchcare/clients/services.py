@@ -46,7 +46,8 @@ def _check_seat(seat: Seat | None, branch: Branch, client: Client | None) -> Non
 
 def _derive(client: Client) -> None:
     client.name_pinyin, client.name_initials = name_pinyin(client.name)
-    digits = "".join(ch for ch in (client.phone or "") if ch.isdigit())
+    client.phone = "".join(ch for ch in (client.phone or "") if ch not in " -\t")
+    digits = "".join(ch for ch in client.phone if ch.isdigit())
     client.phone_tail = digits[-4:] if len(digits) >= 4 else ""
     client.tier = tier_for(
         client.total_assets or Decimal(0),

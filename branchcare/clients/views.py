@@ -74,8 +74,8 @@ def client_list_view(request: HttpRequest) -> HttpResponse:
         "can_reassign": user.has_cap(Cap.CLIENTS_REASSIGN),
         "can_export": user.has_cap(Cap.CLIENTS_EXPORT),
         "can_create": user.has_cap(Cap.CLIENTS_CREATE),
-        "managers": managers_for(viewer=user),
-        "branches": branches_for(user, Cap.CLIENTS_VIEW),
+        "branches": list(branches_for(user, Cap.CLIENTS_VIEW)),
+        "managers": list(managers_for(viewer=user)),
         "tiers": Client.Tier.choices,
         "risk_levels": Client.RiskLevel.choices,
         "statuses": Client.Status.choices,
@@ -135,6 +135,7 @@ def _form(request: HttpRequest, *, branch_id: int, client: Client | None = None,
         managers=managers_for(viewer=request.user).filter(branch_id=branch_id),
         seats=Seat.objects.filter(room__branch_id=branch_id).select_related("room"),
         personal_data=request.user.has_cap(Cap.PERSONAL_DATA_VIEW),
+        can_reassign=request.user.has_cap(Cap.CLIENTS_REASSIGN),
     )
 
 

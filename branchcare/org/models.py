@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import cached_property
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -76,6 +76,12 @@ class Role(models.Model):
         return self.name
 
 
+class StaffManager(UserManager):
+    def get_queryset(self):
+        # Every page shows the user's branch; loading it with the user saves a query per request.
+        return super().get_queryset().select_related("branch")
+
+
 class User(AbstractUser):
     """A member of staff. ``branch`` is where they work; ``team`` groups customer managers."""
 
@@ -89,6 +95,8 @@ class User(AbstractUser):
     roles = models.ManyToManyField(Role, verbose_name=_("角色"), blank=True, related_name="users")
     practice_no = models.CharField(_("执业编号"), max_length=32, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+
+    objects = StaffManager()
 
     class Meta:
         verbose_name = _("员工")
