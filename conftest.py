@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from branchcare.testing.factories import BranchFactory, ClientFactory, CompanyFactory, TeamFactory, UserFactory
+from branchcare.testing.factories import (
+    BranchFactory,
+    ClientFactory,
+    CompanyFactory,
+    TeamFactory,
+    UserFactory,
+)
 
 PASSWORD = "Passw0rd!x"
 
@@ -54,15 +60,26 @@ def world(db) -> World:
     branches = {"b1": b1, "b2": b2}
     users = {
         username: UserFactory(
-            username=username, branch=branches[bkey], team=teams.get(tkey) if tkey else None, roles=roles,
+            username=username,
+            branch=branches[bkey],
+            team=teams.get(tkey) if tkey else None,
+            roles=roles,
             password=PASSWORD,
         )
         for username, (bkey, tkey, roles) in ACCOUNTS.items()
     }
     return World(
-        company=company, b1=b1, b2=b2, users=users,
-        client_m1=ClientFactory(branch=b1, manager=users["manager1"], name="张三", phone="13812345678",
-                                id_number="310101199001011234"),
+        company=company,
+        b1=b1,
+        b2=b2,
+        users=users,
+        client_m1=ClientFactory(
+            branch=b1,
+            manager=users["manager1"],
+            name="张三",
+            phone="13812345678",
+            id_number="310101199001011234",
+        ),
         client_m2=ClientFactory(branch=b1, manager=users["manager2"], name="李四"),
         client_b2=ClientFactory(branch=b2, manager=users["b2manager1"], name="王五"),
     )

@@ -51,6 +51,8 @@ class ClientSerializer(PersonalDataMaskingMixin, serializers.ModelSerializer):
     manager = StaffBriefSerializer(read_only=True, allow_null=True)
     risk_assessment_expired = serializers.BooleanField(read_only=True, help_text="风险测评缺失或已过期")
     tags = serializers.ListField(child=serializers.CharField(), read_only=True)
+    # Declared so that the schema admits "" (not assessed), which a read-only model field would not.
+    risk_level = serializers.ChoiceField(choices=Client.RiskLevel.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Client
@@ -117,7 +119,7 @@ class ClientWriteSerializer(serializers.Serializer):
         },
     )
     phone = serializers.RegexField(
-        r"^[0-9+\- ]*$",
+        r"^[0-9+\- ]+$",
         max_length=20,
         required=False,
         allow_blank=True,
@@ -127,7 +129,7 @@ class ClientWriteSerializer(serializers.Serializer):
         },
     )
     id_number = serializers.RegexField(
-        r"^[0-9A-Za-z]*$",
+        r"^[0-9A-Za-z]+$",
         max_length=32,
         required=False,
         allow_blank=True,
@@ -409,7 +411,7 @@ class ClientViewSet(viewsets.GenericViewSet):
     def retrieve(self, request: Request, pk: str) -> Response:
         return Response(self.get_serializer(client_get_for(viewer=request.user, pk=pk)).data)
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def holdings(self, request: Request, pk: str) -> Response:
         rows = holdings_for(client=client_get_for(viewer=request.user, pk=pk))
         return Response(HoldingSerializer(rows, many=True).data)

@@ -17,6 +17,7 @@ commands and the tests share one definition of what a plausible client looks lik
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import random
@@ -28,6 +29,8 @@ from typing import NamedTuple
 
 from .data.names import GIVEN_CHARS_FEMALE, GIVEN_CHARS_MALE, SURNAMES
 from .pinyin import name_pinyin
+
+DEMO_COMPANY_NAME = "华夏示例证券股份有限公司"
 
 # --- Mobile numbers ------------------------------------------------------------------------------
 # Three-digit prefixes in use by China Mobile, China Unicom and China Telecom (and 170/171 resellers).
@@ -199,17 +202,19 @@ def trading_days(end: dt.date, count: int) -> list[dt.date]:
 
 
 def price_walk(rng: random.Random, *, code: str, kind: str, industry: str, days: int) -> list[Decimal]:
-    """``days`` daily closes as a random walk from :func:`base_price`, rounded to the quoted decimals."""
+    """``days`` daily closes (oldest first) as a random walk that ends within a few per cent of
+    :func:`base_price`, so the latest close is realistic; rounded to the quoted decimals."""
     vol = daily_volatility(code, kind, industry)
-    jitter = min(0.08, vol * 3)
-    price = base_price(code) * rng.uniform(1 - jitter, 1 + jitter)
+    jitter = min(0.05, vol * 2)
+    level = 1.0
+    walk: list[float] = []
+    for _ in range(days):
+        level *= math.exp(rng.gauss(0.0003, vol))
+        walk.append(level)
+    scale = base_price(code) * rng.uniform(1 - jitter, 1 + jitter) / walk[-1]
     places = price_decimals(kind)
     floor = 10 ** (-places)
-    out: list[Decimal] = []
-    for _ in range(days):
-        price = max(floor, price * math.exp(rng.gauss(0.0003, vol)))
-        out.append(Decimal(f"{price:.{places}f}"))
-    return out
+    return [Decimal(f"{max(floor, v * scale):.{places}f}") for v in walk]
 
 
 # --- Clients ------------------------------------------------------------------------------------------
@@ -298,7 +303,9 @@ class DemoDataGenerator:
 
     def id_number(self, birthday: dt.date, gender: str, region: str | None = None) -> str:
         """An 18-character resident ID number matching ``birthday`` and ``gender``."""
-        seq = self.rng.randrange(100) * 10 + self.rng.choice((1, 3, 5, 7, 9) if gender == "M" else (0, 2, 4, 6, 8))
+        seq = self.rng.randrange(100) * 10 + self.rng.choice(
+            (1, 3, 5, 7, 9) if gender == "M" else (0, 2, 4, 6, 8)
+        )
         first17 = f"{region or self.region()}{birthday:%Y%m%d}{seq:03d}"
         return first17 + id_check_digit(first17)
 
@@ -380,20 +387,21 @@ class DemoDataGenerator:
 
     # holdings
     def holdings(
-        self, assets: Decimal, market: Sequence[MarketQuote], count: int | None = None
+        self, assets: Decimal, market: Market, count: int | None = None
     ) -> list[tuple[MarketQuote, int, Decimal]]:
         """2–6 positions (or ``count``) sized to ``assets``: ``(quote, quantity, cost_price)``.
 
-        Quantities are whole lots of 100; the cost price is within ±25 % of the last close, with
-        the security's quoted decimals plus one (as the counter systems show it)."""
+        Securities are drawn among those a position of this size can afford (at least one lot);
+        quantities are whole lots of 100; the cost price is within ±25 % of the last close, with the
+        security's quoted decimals plus one (as the counter systems show it)."""
         rng = self.rng
-        n = min(count if count is not None else rng.randint(2, 6), len(market))
+        quotes = market.quotes
+        n = min(count if count is not None else rng.randint(2, 6), len(quotes))
         if n <= 0:
             return []
-        budget = float(assets) * rng.uniform(0.5, 0.95)
-        per_position = budget / n
-        affordable = [q for q in market if q.close_f * 100 <= per_position * 1.5]
-        pool = affordable if len(affordable) >= n else sorted(market, key=lambda q: q.close_f)[: max(n, 12)]
+        per_position = float(assets) * rng.uniform(0.5, 0.95) / n
+        affordable = bisect.bisect_right(market.lot_values, per_position * 1.5)
+        pool = quotes[: max(affordable, n, 12)]
         out: list[tuple[MarketQuote, int, Decimal]] = []
         for quote in rng.sample(pool, n):
             target = per_position * rng.uniform(0.5, 1.5)
@@ -414,6 +422,17 @@ class MarketQuote(NamedTuple):
     @property
     def close_f(self) -> float:
         return float(self.close)
+
+
+class Market:
+    """Tradable quotes sorted by price, so that holdings pick affordable securities quickly."""
+
+    def __init__(self, quotes: Iterable[MarketQuote]) -> None:
+        self.quotes = sorted(quotes, key=lambda q: q.close)
+        self.lot_values = [q.close_f * 100 for q in self.quotes]
+
+    def __len__(self) -> int:
+        return len(self.quotes)
 
 
 class NamePool:
@@ -442,8 +461,3 @@ def split_evenly(total: int, parts: int) -> list[int]:
     """``total`` split into ``parts`` integers differing by at most one (larger ones first)."""
     base, extra = divmod(total, parts)
     return [base + (1 if i < extra else 0) for i in range(parts)]
-
-
-def weighted_cycle(rng: random.Random, items: Sequence, weights: Iterable[float], n: int) -> list:
-    """``n`` draws from ``items`` with ``weights``."""
-    return rng.choices(list(items), weights=list(weights), k=n)

@@ -17,7 +17,9 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 class ClientForm(BootstrapFormMixin, forms.Form):
     client_no = forms.RegexField(
-        label=_("客户号"), max_length=20, regex=r"^[0-9A-Za-z]+$",
+        label=_("客户号"),
+        max_length=20,
+        regex=r"^[0-9A-Za-z]+$",
         error_messages={"invalid": _("客户号只能包含数字和字母。")},
     )
     name = forms.CharField(label=_("姓名"), max_length=50)
@@ -27,12 +29,21 @@ class ClientForm(BootstrapFormMixin, forms.Form):
     birthday = forms.DateField(label=_("出生日期"), required=False, widget=DATE)
     opened_on = forms.DateField(label=_("开户日期"), required=False, widget=DATE)
     status = forms.ChoiceField(label=_("状态"), choices=Client.Status.choices, initial=Client.Status.ACTIVE)
-    risk_level = forms.ChoiceField(label=_("风险等级"), choices=[("", "—"), *Client.RiskLevel.choices], required=False)
+    risk_level = forms.ChoiceField(
+        label=_("风险等级"), choices=[("", "—"), *Client.RiskLevel.choices], required=False
+    )
     risk_assessed_on = forms.DateField(label=_("风险测评日期"), required=False, widget=DATE)
-    total_assets = forms.DecimalField(label=_("总资产（元）"), max_digits=16, decimal_places=2, min_value=0, initial=0)
+    total_assets = forms.DecimalField(
+        label=_("总资产（元）"), max_digits=16, decimal_places=2, min_value=0, initial=0
+    )
     is_premium = forms.BooleanField(label=_("高端客户"), required=False)
     commission_rate = forms.DecimalField(
-        label=_("佣金率（‰）"), max_digits=6, decimal_places=4, min_value=0, max_value=Decimal("3"), required=False
+        label=_("佣金率（‰）"),
+        max_digits=6,
+        decimal_places=4,
+        min_value=0,
+        max_value=Decimal("3"),
+        required=False,
     )
     manager = forms.ModelChoiceField(label=_("客户经理"), queryset=User.objects.none(), required=False)
     seat = forms.ModelChoiceField(label=_("座位"), queryset=Seat.objects.none(), required=False)
@@ -40,8 +51,15 @@ class ClientForm(BootstrapFormMixin, forms.Form):
     notes = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, managers=None, seats=None, personal_data: bool = True, can_reassign: bool = True,
-                 **kwargs):
+    def __init__(
+        self,
+        *args,
+        managers=None,
+        seats=None,
+        personal_data: bool = True,
+        can_reassign: bool = True,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.fields["manager"].queryset = managers if managers is not None else User.objects.none()
         self.fields["seat"].queryset = seats if seats is not None else Seat.objects.none()
@@ -84,7 +102,9 @@ class ClientForm(BootstrapFormMixin, forms.Form):
 
 class ReassignForm(forms.Form):
     clients = forms.CharField()
-    manager = forms.ModelChoiceField(queryset=User.objects.none(), error_messages={"required": _("请选择目标客户经理。")})
+    manager = forms.ModelChoiceField(
+        queryset=User.objects.none(), error_messages={"required": _("请选择目标客户经理。")}
+    )
 
     def __init__(self, *args, managers=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -98,5 +118,9 @@ class ReassignForm(forms.Form):
 
 
 class TierSettingsForm(BootstrapFormMixin, forms.Form):
-    large_threshold = forms.DecimalField(label=_("大户资产门槛（元）"), max_digits=16, decimal_places=2, min_value=1)
-    medium_threshold = forms.DecimalField(label=_("中户资产门槛（元）"), max_digits=16, decimal_places=2, min_value=1)
+    large_threshold = forms.DecimalField(
+        label=_("大户资产门槛（元）"), max_digits=16, decimal_places=2, min_value=1
+    )
+    medium_threshold = forms.DecimalField(
+        label=_("中户资产门槛（元）"), max_digits=16, decimal_places=2, min_value=1
+    )

@@ -38,7 +38,9 @@ class Security(models.Model):
     exchange = models.CharField(_("交易所"), max_length=2, choices=Exchange.choices)
     name = models.CharField(_("证券名称"), max_length=50)
     kind = models.CharField(_("类别"), max_length=8, choices=Kind.choices, default=Kind.STOCK)
-    risk_rating = models.CharField(_("风险等级"), max_length=2, choices=RiskRating.choices, default=RiskRating.R3)
+    risk_rating = models.CharField(
+        _("风险等级"), max_length=2, choices=RiskRating.choices, default=RiskRating.R3
+    )
     industry = models.CharField(_("行业"), max_length=30, blank=True)
 
     class Meta:
@@ -68,6 +70,9 @@ class Price(models.Model):
         constraints = [models.UniqueConstraint(fields=["security", "date"], name="price_unique_day")]
         indexes = [models.Index(fields=["security", "-date"], name="price_latest_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.security_id} {self.date} {self.close}"
+
 
 class Client(models.Model):
     class Status(models.TextChoices):
@@ -92,7 +97,9 @@ class Client(models.Model):
         MEDIUM = "medium", _("中户")
         SMALL = "small", _("小户")
 
-    branch = models.ForeignKey("org.Branch", verbose_name=_("营业部"), on_delete=models.PROTECT, related_name="clients")
+    branch = models.ForeignKey(
+        "org.Branch", verbose_name=_("营业部"), on_delete=models.PROTECT, related_name="clients"
+    )
     client_no = models.CharField(_("客户号"), max_length=20)
     name = models.CharField(_("姓名"), max_length=50)
     name_pinyin = models.CharField(_("姓名拼音"), max_length=200, blank=True)
@@ -106,19 +113,34 @@ class Client(models.Model):
     status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
     risk_level = models.CharField(_("风险等级"), max_length=2, choices=RiskLevel.choices, blank=True)
     risk_assessed_on = models.DateField(_("风险测评日期"), null=True, blank=True)
-    total_assets = models.DecimalField(_("总资产（元）"), max_digits=16, decimal_places=2, default=Decimal("0"))
+    total_assets = models.DecimalField(
+        _("总资产（元）"), max_digits=16, decimal_places=2, default=Decimal("0")
+    )
     tier = models.CharField(_("客户层级"), max_length=8, choices=Tier.choices, default=Tier.SMALL)
     is_premium = models.BooleanField(_("高端客户"), default=False)
     commission_rate = models.DecimalField(
-        _("佣金率（‰）"), max_digits=6, decimal_places=4, null=True, blank=True,
+        _("佣金率（‰）"),
+        max_digits=6,
+        decimal_places=4,
+        null=True,
+        blank=True,
         help_text=_("以千分之几计，如 0.25 表示万分之二点五"),
     )
     manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("客户经理"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="clients",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("客户经理"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="clients",
     )
     seat = models.OneToOneField(
-        "org.Seat", verbose_name=_("座位"), null=True, blank=True, on_delete=models.SET_NULL, related_name="client"
+        "org.Seat",
+        verbose_name=_("座位"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="client",
     )
     tags = models.JSONField(_("标签"), default=list, blank=True)
     notes = models.TextField(_("备注"), blank=True)
@@ -159,8 +181,12 @@ class Client(models.Model):
 class Holding(models.Model):
     """A client's position in one security as of a date (from the counter system or a visit)."""
 
-    client = models.ForeignKey(Client, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="holdings")
-    security = models.ForeignKey(Security, verbose_name=_("证券"), on_delete=models.PROTECT, related_name="holdings")
+    client = models.ForeignKey(
+        Client, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="holdings"
+    )
+    security = models.ForeignKey(
+        Security, verbose_name=_("证券"), on_delete=models.PROTECT, related_name="holdings"
+    )
     quantity = models.BigIntegerField(_("持仓数量（股）"))
     cost_price = models.DecimalField(_("成本价"), max_digits=14, decimal_places=4)
     as_of = models.DateField(_("日期"))

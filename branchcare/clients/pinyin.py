@@ -14,5 +14,7 @@ def name_pinyin(name: str) -> tuple[str, str]:
     if not name:
         return "", ""
     full = "".join(lazy_pinyin(name, errors=lambda s: list(s))).lower()
-    initials = "".join(p[:1] for p in lazy_pinyin(name, style=Style.FIRST_LETTER, errors=lambda s: list(s))).lower()
+    initials = "".join(
+        p[:1] for p in lazy_pinyin(name, style=Style.FIRST_LETTER, errors=lambda s: list(s))
+    ).lower()
     return full[:200], initials[:50]

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import random
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
 
-from .models import RiskRating, Security
+from .demo_data import Market, MarketQuote, base_price, price_decimals, price_walk, trading_days
+from .models import Price, RiskRating, Security
 
 SECURITIES_CSV = Path(__file__).resolve().parent / "data" / "securities.csv"
 
@@ -67,7 +71,9 @@ def load_securities(path: Path | str | None = None) -> LoadResult:
         seen.add(key)
         current = existing.get(key)
         if current is None:
-            to_create.append(Security(code=row["code"], exchange=row["exchange"], **{f: row[f] for f in _FIELDS}))
+            to_create.append(
+                Security(code=row["code"], exchange=row["exchange"], **{f: row[f] for f in _FIELDS})
+            )
         elif any(getattr(current, f) != row[f] for f in _FIELDS):
             for f in _FIELDS:
                 setattr(current, f, row[f])
@@ -78,3 +84,41 @@ def load_securities(path: Path | str | None = None) -> LoadResult:
     if to_update:
         Security.objects.bulk_update(to_update, list(_FIELDS), batch_size=500)
     return LoadResult(created=len(to_create), updated=len(to_update), unchanged=unchanged)
+
+
+@transaction.atomic
+def seed_price_history(*, seed: int, end: dt.date, days: int = 30) -> int:
+    """Demo closes for every security over the ``days`` weekdays ending at ``end``; returns rows added.
+
+    Each security's closes are a random walk from a realistic base price, seeded by ``seed`` and the
+    code, so a rerun produces the same series; days that already have a close are left alone."""
+    dates = trading_days(end, days)
+    securities = list(Security.objects.all())
+    rows: list[Price] = []
+    for sec in securities:
+        rng = random.Random(f"{seed}:{sec.code}:{sec.exchange}")
+        walk = price_walk(rng, code=sec.code, kind=sec.kind, industry=sec.industry, days=len(dates))
+        rows.extend(
+            Price(security=sec, date=day, close=close) for day, close in zip(dates, walk, strict=True)
+        )
+    before = Price.objects.count()
+    Price.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    return Price.objects.count() - before
+
+
+def latest_market() -> Market:
+    """The latest close of every tradable security (indexes excluded), for generating holdings.
+
+    A security without any close gets its demo base price."""
+    closes: dict[int, object] = {}
+    for security_id, close in Price.objects.order_by("security_id", "date").values_list(
+        "security_id", "close"
+    ):
+        closes[security_id] = close  # the last one per security wins
+    quotes = []
+    for sec in Security.objects.exclude(kind=Security.Kind.INDEX):
+        close = closes.get(sec.pk)
+        if close is None:
+            close = Decimal(f"{base_price(sec.code):.{price_decimals(sec.kind)}f}")
+        quotes.append(MarketQuote(sec.pk, Decimal(close), price_decimals(sec.kind)))
+    return Market(quotes)

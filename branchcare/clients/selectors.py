@@ -67,7 +67,9 @@ class ClientFilters:
         return cls(
             q=(params.get("q") or "").strip()[:50],
             tier=params.get("tier") if params.get("tier") in Client.Tier.values else "",
-            risk_level=params.get("risk_level") if params.get("risk_level") in Client.RiskLevel.values else "",
+            risk_level=params.get("risk_level")
+            if params.get("risk_level") in Client.RiskLevel.values
+            else "",
             manager=_int("manager"),
             premium=_bool("premium"),
             status=params.get("status") if params.get("status") in Client.Status.values else "",
@@ -190,7 +192,9 @@ def holdings_for(*, client: Client) -> list[HoldingRow]:
     rows = (
         Holding.objects.filter(client=client)
         .select_related("security")
-        .annotate(last_close=Subquery(latest.values("close")[:1]), last_date=Subquery(latest.values("date")[:1]))
+        .annotate(
+            last_close=Subquery(latest.values("close")[:1]), last_date=Subquery(latest.values("date")[:1])
+        )
         .order_by("security__code")
     )
     return [HoldingRow(h, h.last_close, h.last_date) for h in rows]  # type: ignore[attr-defined]

@@ -23,8 +23,23 @@ from .tiers import tier_for
 
 # Fields a user may set on a client through the forms and the API.
 EDITABLE_FIELDS = [
-    "client_no", "name", "phone", "id_number", "gender", "birthday", "opened_on", "status", "risk_level",
-    "risk_assessed_on", "total_assets", "is_premium", "commission_rate", "manager", "seat", "tags", "notes",
+    "client_no",
+    "name",
+    "phone",
+    "id_number",
+    "gender",
+    "birthday",
+    "opened_on",
+    "status",
+    "risk_level",
+    "risk_assessed_on",
+    "total_assets",
+    "is_premium",
+    "commission_rate",
+    "manager",
+    "seat",
+    "tags",
+    "notes",
 ]
 AUDITED_FIELDS = [*EDITABLE_FIELDS, "tier"]
 
@@ -41,7 +56,9 @@ def _check_seat(seat: Seat | None, branch: Branch, client: Client | None) -> Non
         raise DomainError(_("座位不属于本营业部。"), field="seat")
     taken = Client.objects.filter(seat=seat).exclude(pk=getattr(client, "pk", None)).first()
     if taken:
-        raise DomainError(_("座位 %(seat)s 已分配给客户 %(client)s。") % {"seat": seat, "client": taken}, field="seat")
+        raise DomainError(
+            _("座位 %(seat)s 已分配给客户 %(client)s。") % {"seat": seat, "client": taken}, field="seat"
+        )
 
 
 def _derive(client: Client) -> None:
@@ -60,27 +77,38 @@ def _derive(client: Client) -> None:
 def client_create(*, actor: User, branch: Branch, data: dict[str, Any]) -> Client:
     """Create a client in ``branch`` from validated ``data`` (keys of ``EDITABLE_FIELDS``)."""
     if Client.objects.filter(branch=branch, client_no=data["client_no"]).exists():
-        raise DomainError(_("客户号 %(no)s 在本营业部已存在。") % {"no": data["client_no"]}, field="client_no")
+        raise DomainError(
+            _("客户号 %(no)s 在本营业部已存在。") % {"no": data["client_no"]}, field="client_no"
+        )
     _check_manager(data.get("manager"), branch)
     _check_seat(data.get("seat"), branch, None)
     client = Client(branch=branch, **{k: v for k, v in data.items() if k in EDITABLE_FIELDS})
     _derive(client)
     client.full_clean(exclude=["manager", "seat", "branch"])
     client.save()
-    audit_log(actor=actor, action="client.create", obj=client, changes=diff({}, snapshot(client, AUDITED_FIELDS)))
+    audit_log(
+        actor=actor, action="client.create", obj=client, changes=diff({}, snapshot(client, AUDITED_FIELDS))
+    )
     return client
 
 
 @transaction.atomic
-def client_update(*, actor: User, client: Client, data: dict[str, Any], expected_version: int | None = None) -> Client:
+def client_update(
+    *, actor: User, client: Client, data: dict[str, Any], expected_version: int | None = None
+) -> Client:
     """Update a client. With ``expected_version`` the edit is refused if someone saved in between
     (optimistic locking), so concurrent edits never silently overwrite each other."""
     locked = Client.objects.select_for_update().select_related("branch").get(pk=client.pk)
     if expected_version is not None and locked.version != expected_version:
         raise DomainError(_("该客户资料已被他人修改，请刷新页面后重新编辑。"), code="conflict")
-    if "client_no" in data and data["client_no"] != locked.client_no:
-        if Client.objects.filter(branch_id=locked.branch_id, client_no=data["client_no"]).exists():
-            raise DomainError(_("客户号 %(no)s 在本营业部已存在。") % {"no": data["client_no"]}, field="client_no")
+    new_no = data.get("client_no", locked.client_no)
+    if (
+        new_no != locked.client_no
+        and Client.objects.filter(branch_id=locked.branch_id, client_no=new_no).exists()
+    ):
+        raise DomainError(
+            _("客户号 %(no)s 在本营业部已存在。") % {"no": data["client_no"]}, field="client_no"
+        )
     if "manager" in data:
         _check_manager(data["manager"], locked.branch)
     if "seat" in data:
@@ -134,7 +162,9 @@ def branch_tier_thresholds_update(*, actor: User, branch: Branch, large: Decimal
     branch.large_threshold, branch.medium_threshold = large, medium
     branch.save(update_fields=["large_threshold", "medium_threshold"])
     audit_log(
-        actor=actor, action="branch.tier_thresholds", obj=branch,
+        actor=actor,
+        action="branch.tier_thresholds",
+        obj=branch,
         changes=diff(before, snapshot(branch, ["large_threshold", "medium_threshold"])),
     )
     return recompute_tiers(branch=branch)
@@ -146,7 +176,10 @@ def recompute_tiers(*, branch: Branch) -> int:
     changed = 0
     for tier, cond in (
         (Client.Tier.LARGE, {"total_assets__gte": branch.large_threshold}),
-        (Client.Tier.MEDIUM, {"total_assets__gte": branch.medium_threshold, "total_assets__lt": branch.large_threshold}),
+        (
+            Client.Tier.MEDIUM,
+            {"total_assets__gte": branch.medium_threshold, "total_assets__lt": branch.large_threshold},
+        ),
         (Client.Tier.SMALL, {"total_assets__lt": branch.medium_threshold}),
     ):
         changed += qs.filter(**cond).exclude(tier=tier).update(tier=tier)
@@ -155,7 +188,12 @@ def recompute_tiers(*, branch: Branch) -> int:
 
 @transaction.atomic
 def holdings_replace(
-    *, actor: User, client: Client, positions: list[tuple[Security, int, Decimal]], as_of: dt.date, source: str = "manual"
+    *,
+    actor: User,
+    client: Client,
+    positions: list[tuple[Security, int, Decimal]],
+    as_of: dt.date,
+    source: str = "manual",
 ) -> list[Holding]:
     """Replace the client's positions with ``positions`` (security, quantity, cost price) as of ``as_of``.
     Used by visits ("holdings confirmed or updated") and by the holdings import."""
@@ -173,11 +211,17 @@ def holdings_replace(
         seen.add(security.pk)
     Holding.objects.filter(client=client).delete()
     created = Holding.objects.bulk_create(
-        [Holding(client=client, security=s, quantity=q, cost_price=c, as_of=as_of) for s, q, c in positions if q > 0]
+        [
+            Holding(client=client, security=s, quantity=q, cost_price=c, as_of=as_of)
+            for s, q, c in positions
+            if q > 0
+        ]
     )
     after = {h.security.code: [h.quantity, str(h.cost_price)] for h in created}
     audit_log(
-        actor=actor, action="holdings.replace", obj=client,
+        actor=actor,
+        action="holdings.replace",
+        obj=client,
         changes={"holdings": [before, after], "as_of": [None, str(as_of)], "source": [None, source]},
     )
     return created

@@ -13,4 +13,3 @@ def tier_for(assets: Decimal, *, large: Decimal, medium: Decimal) -> str:
     if assets >= medium:
         return Client.Tier.MEDIUM
     return Client.Tier.SMALL
-

@@ -25,7 +25,12 @@ def client_record_events(*, client, viewer, start, end):
         title, icon = ACTION_TITLES.get(row.action, (row.action, "bi-dot"))
         fields = ", ".join(sorted(row.changes)) if isinstance(row.changes, dict) else ""
         yield timeline.TimelineEvent(
-            at=row.created_at, kind="record", title=str(title), detail=fields, actor=row.actor_username, icon=icon
+            at=row.created_at,
+            kind="record",
+            title=str(title),
+            detail=fields,
+            actor=row.actor_username,
+            icon=icon,
         )
 
 

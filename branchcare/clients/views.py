@@ -80,7 +80,11 @@ def client_list_view(request: HttpRequest) -> HttpResponse:
         "risk_levels": Client.RiskLevel.choices,
         "statuses": Client.Status.choices,
     }
-    template = "clients/_list_table.html" if request.htmx and request.htmx.target == "client-table" else "clients/list.html"
+    template = (
+        "clients/_list_table.html"
+        if request.htmx and request.htmx.target == "client-table"
+        else "clients/list.html"
+    )
     return render(request, template, ctx)
 
 
@@ -92,7 +96,11 @@ def client_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     holdings = selectors.holdings_for(client=client)
     cost = sum((h.cost_value for h in holdings), start=0)
     market = sum((h.market_value for h in holdings if h.market_value is not None), start=0)
-    can_edit = selectors.client_base_qs(viewer=request.user, capability=Cap.CLIENTS_EDIT).filter(pk=client.pk).exists()
+    can_edit = (
+        selectors.client_base_qs(viewer=request.user, capability=Cap.CLIENTS_EDIT)
+        .filter(pk=client.pk)
+        .exists()
+    )
     return render(
         request,
         "clients/detail.html",
@@ -115,7 +123,9 @@ def _timeline(request: HttpRequest, client: Client) -> list[timeline.TimelineEve
     window = request.GET.get("window", "365")
     end = timezone.now()
     days = {"30": 30, "90": 90, "365": 365, "all": 365 * 50}.get(window, 365)
-    return timeline.events_for_client(client=client, viewer=request.user, start=end - dt.timedelta(days=days), end=end)
+    return timeline.events_for_client(
+        client=client, viewer=request.user, start=end - dt.timedelta(days=days), end=end
+    )
 
 
 @login_required
@@ -123,12 +133,15 @@ def _timeline(request: HttpRequest, client: Client) -> list[timeline.TimelineEve
 def client_timeline_view(request: HttpRequest, pk: int) -> HttpResponse:
     client = selectors.client_get_for(viewer=request.user, pk=pk)
     return render(
-        request, "clients/_timeline.html",
+        request,
+        "clients/_timeline.html",
         {"c": client, "events": _timeline(request, client), "window": request.GET.get("window", "365")},
     )
 
 
-def _form(request: HttpRequest, *, branch_id: int, client: Client | None = None, data=None, initial=None) -> ClientForm:
+def _form(
+    request: HttpRequest, *, branch_id: int, client: Client | None = None, data=None, initial=None
+) -> ClientForm:
     return ClientForm(
         data,
         initial=initial,
@@ -146,7 +159,9 @@ def client_create_view(request: HttpRequest) -> HttpResponse:
     if branch is None:
         messages.error(request, _("您的账号未关联营业部，无法新建客户。"))
         return redirect("clients:list")
-    form = _form(request, branch_id=branch.pk, data=request.POST or None, initial={"opened_on": timezone.localdate()})
+    form = _form(
+        request, branch_id=branch.pk, data=request.POST or None, initial={"opened_on": timezone.localdate()}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             client = services.client_create(actor=request.user, branch=branch, data=form.service_data())
@@ -165,11 +180,15 @@ def client_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {f: getattr(client, f) for f in services.EDITABLE_FIELDS}
     initial["tags"] = " ".join(client.tags or [])
     initial["version"] = client.version
-    form = _form(request, branch_id=client.branch_id, client=client, data=request.POST or None, initial=initial)
+    form = _form(
+        request, branch_id=client.branch_id, client=client, data=request.POST or None, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.client_update(
-                actor=request.user, client=client, data=form.service_data(),
+                actor=request.user,
+                client=client,
+                data=form.service_data(),
                 expected_version=form.cleaned_data.get("version"),
             )
         except DomainError as exc:
@@ -188,29 +207,56 @@ def client_export_view(request: HttpRequest) -> HttpResponse:
     qs = selectors.client_list(viewer=request.user, filters=filters)
     can_pd = request.user.has_cap(Cap.PERSONAL_DATA_VIEW)
     headers = [
-        _("营业部"), _("客户号"), _("姓名"), _("手机"), _("证件号码"), _("状态"), _("风险等级"), _("风险测评日期"),
-        _("总资产（元）"), _("客户层级"), _("高端客户"), _("佣金率（‰）"), _("客户经理"), _("开户日期"), _("标签"),
+        _("营业部"),
+        _("客户号"),
+        _("姓名"),
+        _("手机"),
+        _("证件号码"),
+        _("状态"),
+        _("风险等级"),
+        _("风险测评日期"),
+        _("总资产（元）"),
+        _("客户层级"),
+        _("高端客户"),
+        _("佣金率（‰）"),
+        _("客户经理"),
+        _("开户日期"),
+        _("标签"),
     ]
 
     def rows():
         for c in qs[:EXPORT_MAX_ROWS].iterator(chunk_size=2000):
             yield [
-                c.branch.code, c.client_no, c.name,
+                c.branch.code,
+                c.client_no,
+                c.name,
                 c.phone if can_pd else mask_phone(c.phone),
                 c.id_number if can_pd else mask_id_number(c.id_number),
-                c.get_status_display(), c.risk_level, c.risk_assessed_on, float(c.total_assets),
-                c.get_tier_display(), _("是") if c.is_premium else _("否"),
+                c.get_status_display(),
+                c.risk_level,
+                c.risk_assessed_on,
+                float(c.total_assets),
+                c.get_tier_display(),
+                _("是") if c.is_premium else _("否"),
                 float(c.commission_rate) if c.commission_rate is not None else None,
-                str(c.manager) if c.manager else "", c.opened_on, " ".join(c.tags or []),
+                str(c.manager) if c.manager else "",
+                c.opened_on,
+                " ".join(c.tags or []),
             ]
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response, n = xlsx_response(
-        filename=f"clients-{stamp}.xlsx", sheet_title=_("客户列表"), headers=headers, rows=rows(),
+        filename=f"clients-{stamp}.xlsx",
+        sheet_title=_("客户列表"),
+        headers=headers,
+        rows=rows(),
         widths=[8, 14, 10, 15, 22, 8, 10, 13, 16, 9, 9, 11, 10, 12, 20],
     )
     audit_log(
-        actor=request.user, action="client.export", object_type="clients.client", object_repr=_("客户列表导出"),
+        actor=request.user,
+        action="client.export",
+        object_type="clients.client",
+        object_repr=_("客户列表导出"),
         branch_id=request.user.branch_id,
         changes={"rows": [None, n], "filters": [None, request.GET.urlencode()], "masked": [None, not can_pd]},
     )
@@ -221,7 +267,9 @@ def client_export_view(request: HttpRequest) -> HttpResponse:
 @require_cap(Cap.CLIENTS_REASSIGN)
 @require_POST
 def client_reassign_view(request: HttpRequest) -> HttpResponse:
-    form = ReassignForm(request.POST, managers=managers_for(viewer=request.user, capability=Cap.CLIENTS_REASSIGN))
+    form = ReassignForm(
+        request.POST, managers=managers_for(viewer=request.user, capability=Cap.CLIENTS_REASSIGN)
+    )
     back = request.POST.get("next") or reverse("clients:list")
     if not back.startswith("/"):
         back = reverse("clients:list")
@@ -260,7 +308,9 @@ def tier_settings_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             changed = services.branch_tier_thresholds_update(
-                actor=request.user, branch=branch, large=form.cleaned_data["large_threshold"],
+                actor=request.user,
+                branch=branch,
+                large=form.cleaned_data["large_threshold"],
                 medium=form.cleaned_data["medium_threshold"],
             )
         except DomainError as exc:
@@ -268,4 +318,6 @@ def tier_settings_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("已保存门槛，%(n)d 位客户的层级随之调整。") % {"n": changed})
             return redirect(f"{reverse('clients:tier_settings')}?branch={branch.pk}")
-    return render(request, "clients/tier_settings.html", {"branches": branches, "branch": branch, "form": form})
+    return render(
+        request, "clients/tier_settings.html", {"branches": branches, "branch": branch, "form": form}
+    )

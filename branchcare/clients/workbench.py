@@ -27,15 +27,41 @@ def client_cards(user) -> list[WorkbenchCard]:
     expired, _c2 = count_capped(qs.filter(Q(risk_assessed_on__lt=cutoff) | Q(risk_assessed_on__isnull=True)))
     premium, _c3 = count_capped(qs.filter(is_premium=True))
     return [
-        WorkbenchCard(title=_("我可查看的正常客户"), value=f"{total}{'+' if capped else ''}", unit=_("位"), url=url,
-                      icon="bi-people", order=10),
-        WorkbenchCard(title=_("大户"), value=large, unit=_("位"), url=f"{url}?tier=large&status=active",
-                      icon="bi-star", order=11),
-        WorkbenchCard(title=_("高端客户"), value=premium, unit=_("位"), url=f"{url}?premium=1&status=active",
-                      icon="bi-gem", tone="warning", order=12),
-        WorkbenchCard(title=_("风险测评已过期"), value=expired, unit=_("位"),
-                      url=f"{url}?assessment_expired=1&status=active", icon="bi-exclamation-triangle",
-                      tone="danger", note=_("超过 2 年未重新测评，需提醒客户重新测评"), order=13),
+        WorkbenchCard(
+            title=_("我可查看的正常客户"),
+            value=f"{total}{'+' if capped else ''}",
+            unit=_("位"),
+            url=url,
+            icon="bi-people",
+            order=10,
+        ),
+        WorkbenchCard(
+            title=_("大户"),
+            value=large,
+            unit=_("位"),
+            url=f"{url}?tier=large&status=active",
+            icon="bi-star",
+            order=11,
+        ),
+        WorkbenchCard(
+            title=_("高端客户"),
+            value=premium,
+            unit=_("位"),
+            url=f"{url}?premium=1&status=active",
+            icon="bi-gem",
+            tone="warning",
+            order=12,
+        ),
+        WorkbenchCard(
+            title=_("风险测评已过期"),
+            value=expired,
+            unit=_("位"),
+            url=f"{url}?assessment_expired=1&status=active",
+            icon="bi-exclamation-triangle",
+            tone="danger",
+            note=_("超过 2 年未重新测评，需提醒客户重新测评"),
+            order=13,
+        ),
     ]
 
 

@@ -23,7 +23,12 @@ def neutralise(value: Any) -> Any:
 
 
 def write_xlsx(
-    path: str, *, sheet_title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[int] = ()
+    path: str,
+    *,
+    sheet_title: str,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    widths: Sequence[int] = (),
 ) -> int:
     """Stream ``rows`` into an xlsx file at ``path``; returns the number of data rows written."""
     wb = Workbook(write_only=True)
@@ -47,14 +52,21 @@ def write_xlsx(
 
 
 def xlsx_response(
-    *, filename: str, sheet_title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[int] = ()
+    *,
+    filename: str,
+    sheet_title: str,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    widths: Sequence[int] = (),
 ) -> tuple[FileResponse, int]:
     """Write the workbook to a temporary file and stream it back as a download."""
     tmp = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - closed by FileResponse
     n = write_xlsx(tmp, sheet_title=sheet_title, headers=headers, rows=rows, widths=widths)  # type: ignore[arg-type]
     tmp.seek(0)
     response = FileResponse(
-        tmp, as_attachment=True, filename=filename,
+        tmp,
+        as_attachment=True,
+        filename=filename,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     return response, n

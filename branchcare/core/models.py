@@ -20,7 +20,11 @@ class AuditLog(models.Model):
 
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     actor_username = models.CharField(_("操作人账号"), max_length=150, blank=True)
@@ -66,9 +70,15 @@ class ImportJob(models.Model):
         FAILED = "failed", _("有错误，未写入")
 
     kind = models.CharField(_("导入类型"), max_length=32)
-    branch = models.ForeignKey("org.Branch", verbose_name=_("营业部"), on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey(
+        "org.Branch", verbose_name=_("营业部"), on_delete=models.CASCADE, related_name="+"
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)

@@ -8,7 +8,10 @@ from .models import Branch, Company, Role, Room, Seat, Team, User
 class StaffAdmin(UserAdmin):
     list_display = ("username", "name", "branch", "team", "is_active")
     list_filter = ("branch", "is_active", "roles")
-    fieldsets = (*UserAdmin.fieldsets, ("BranchCare", {"fields": ("name", "branch", "team", "roles", "practice_no", "phone")}))
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        ("BranchCare", {"fields": ("name", "branch", "team", "roles", "practice_no", "phone")}),
+    )
 
 
 admin.site.register([Company, Branch, Team, Role, Room, Seat])

@@ -11,7 +11,9 @@ from .models import Branch, Role, Team
 
 class StaffForm(BootstrapFormMixin, forms.Form):
     username = forms.RegexField(
-        label=_("登录账号"), max_length=150, regex=r"^[A-Za-z0-9_.@+-]+$",
+        label=_("登录账号"),
+        max_length=150,
+        regex=r"^[A-Za-z0-9_.@+-]+$",
         error_messages={"invalid": _("登录账号只能包含字母、数字和 _ . @ + -")},
     )
     name = forms.CharField(label=_("姓名"), max_length=50)
@@ -25,7 +27,9 @@ class StaffForm(BootstrapFormMixin, forms.Form):
     email = forms.EmailField(label=_("电子邮箱"), required=False)
     is_active = forms.BooleanField(label=_("在职（可登录）"), required=False, initial=True)
     password = forms.CharField(
-        label=_("初始密码"), widget=forms.PasswordInput(render_value=False), required=False,
+        label=_("初始密码"),
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
         help_text=_("至少 8 位，不能全为数字或过于常见。编辑时留空表示不修改。"),
     )
 
@@ -50,5 +54,8 @@ class RoleForm(BootstrapFormMixin, forms.Form):
     name = forms.CharField(label=_("角色名称"), max_length=50)
     scope = forms.ChoiceField(label=_("数据范围"), choices=Scope.choices)
     capabilities = forms.MultipleChoiceField(
-        label=_("权限"), choices=list(CAPABILITY_LABELS.items()), widget=forms.CheckboxSelectMultiple, required=False
+        label=_("权限"),
+        choices=list(CAPABILITY_LABELS.items()),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
     )

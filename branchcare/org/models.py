@@ -24,7 +24,9 @@ class Company(models.Model):
 
 
 class Branch(models.Model):
-    company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="branches")
+    company = models.ForeignKey(
+        Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="branches"
+    )
     code = models.CharField(_("营业部代码"), max_length=16, unique=True)
     name = models.CharField(_("营业部名称"), max_length=100)
     address = models.CharField(_("地址"), max_length=200, blank=True)
@@ -46,7 +48,9 @@ class Branch(models.Model):
 
 
 class Team(models.Model):
-    branch = models.ForeignKey(Branch, verbose_name=_("营业部"), on_delete=models.CASCADE, related_name="teams")
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("营业部"), on_delete=models.CASCADE, related_name="teams"
+    )
     name = models.CharField(_("团队名称"), max_length=100)
 
     class Meta:
@@ -87,7 +91,12 @@ class User(AbstractUser):
 
     name = models.CharField(_("姓名"), max_length=50, blank=True)
     branch = models.ForeignKey(
-        Branch, verbose_name=_("营业部"), null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+        Branch,
+        verbose_name=_("营业部"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
     )
     team = models.ForeignKey(
         Team, verbose_name=_("团队"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
@@ -135,7 +144,9 @@ class Room(models.Model):
         HALL = "hall", _("交易大厅")
         VIP = "vip", _("大户室")
 
-    branch = models.ForeignKey(Branch, verbose_name=_("营业部"), on_delete=models.CASCADE, related_name="rooms")
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("营业部"), on_delete=models.CASCADE, related_name="rooms"
+    )
     name = models.CharField(_("房间名称"), max_length=50)
     kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices, default=Kind.HALL)
     capacity = models.PositiveIntegerField(_("座位数"), default=0)

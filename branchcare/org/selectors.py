@@ -29,7 +29,9 @@ def staff_get_for(*, viewer: User, pk: Any, capability: str = Cap.STAFF_VIEW) ->
 def managers_for(*, viewer: User, capability: str = Cap.CLIENTS_VIEW) -> QuerySet[User]:
     """Staff who can own clients (customer managers, brokers) in the branches the viewer works in."""
     return (
-        User.objects.filter(branch__in=branches_for(viewer, capability), is_active=True, roles__code__in=["manager", "broker"])
+        User.objects.filter(
+            branch__in=branches_for(viewer, capability), is_active=True, roles__code__in=["manager", "broker"]
+        )
         .distinct()
         .select_related("branch")
         .order_by("branch__code", "username")
@@ -49,9 +51,11 @@ def branch_list(*, viewer: User, capability: str = Cap.CLIENTS_VIEW) -> QuerySet
 
 
 def rooms_for(*, viewer: User, capability: str = Cap.CLIENTS_VIEW) -> QuerySet[Room]:
-    return scoped(Room.objects.all(), viewer, capability, owner_field=None).annotate(
-        seat_count=Count("seats")
-    ).select_related("branch")
+    return (
+        scoped(Room.objects.all(), viewer, capability, owner_field=None)
+        .annotate(seat_count=Count("seats"))
+        .select_related("branch")
+    )
 
 
 def audit_list(

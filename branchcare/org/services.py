@@ -19,7 +19,9 @@ from .scope import branches_for
 STAFF_FIELDS = ["name", "branch", "team", "practice_no", "phone", "email", "is_active"]
 
 
-def _check_staff_placement(*, actor: User, branch: Branch | None, team: Team | None, roles: list[Role]) -> None:
+def _check_staff_placement(
+    *, actor: User, branch: Branch | None, team: Team | None, roles: list[Role]
+) -> None:
     if branch is None or not branches_for(actor, Cap.STAFF_MANAGE).filter(pk=branch.pk).exists():
         raise DomainError(_("只能在您管理的营业部内维护员工。"), field="branch")
     if team is not None and team.branch_id != branch.pk:
@@ -28,7 +30,9 @@ def _check_staff_placement(*, actor: User, branch: Branch | None, team: Team | N
     actor_scope = actor.scope_for(Cap.STAFF_MANAGE)
     for role in roles:
         if actor_scope is None or SCOPE_RANK[Scope(role.scope)] > SCOPE_RANK[Scope(actor_scope)]:
-            raise DomainError(_("不能授予超出您自身数据范围的角色：%(role)s。") % {"role": role.name}, field="roles")
+            raise DomainError(
+                _("不能授予超出您自身数据范围的角色：%(role)s。") % {"role": role.name}, field="roles"
+            )
 
 
 def _role_codes(user: User) -> list[str]:
@@ -36,7 +40,9 @@ def _role_codes(user: User) -> list[str]:
 
 
 @transaction.atomic
-def staff_create(*, actor: User, username: str, password: str, data: dict[str, Any], roles: list[Role]) -> User:
+def staff_create(
+    *, actor: User, username: str, password: str, data: dict[str, Any], roles: list[Role]
+) -> User:
     """Create a staff account with its roles. ``data`` holds keys of ``STAFF_FIELDS``."""
     if User.objects.filter(username__iexact=username).exists():
         raise DomainError(_("登录账号 %(u)s 已存在。") % {"u": username}, field="username")
@@ -50,7 +56,9 @@ def staff_create(*, actor: User, username: str, password: str, data: dict[str, A
     user.save()
     user.roles.set(roles)
     audit_log(
-        actor=actor, action="staff.create", obj=user,
+        actor=actor,
+        action="staff.create",
+        obj=user,
         changes={**diff({}, snapshot(user, STAFF_FIELDS)), "roles": [[], _role_codes(user)]},
     )
     return user

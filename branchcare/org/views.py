@@ -52,14 +52,20 @@ def _staff_form(request: HttpRequest, *, creating: bool, initial=None, data=None
 @require_cap(Cap.STAFF_MANAGE)
 def staff_create_view(request: HttpRequest) -> HttpResponse:
     form = _staff_form(
-        request, creating=True, data=request.POST or None, initial={"branch": request.user.branch_id, "is_active": True}
+        request,
+        creating=True,
+        data=request.POST or None,
+        initial={"branch": request.user.branch_id, "is_active": True},
     )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
             user = services.staff_create(
-                actor=request.user, username=d["username"], password=d["password"],
-                data={k: d[k] for k in services.STAFF_FIELDS}, roles=list(d["roles"]),
+                actor=request.user,
+                username=d["username"],
+                password=d["password"],
+                data={k: d[k] for k in services.STAFF_FIELDS},
+                roles=list(d["roles"]),
             )
         except DomainError as exc:
             add_domain_error(form, exc)
@@ -80,7 +86,10 @@ def staff_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         d = form.cleaned_data
         try:
             services.staff_update(
-                actor=request.user, user=staff, data={k: d[k] for k in services.STAFF_FIELDS}, roles=list(d["roles"])
+                actor=request.user,
+                user=staff,
+                data={k: d[k] for k in services.STAFF_FIELDS},
+                roles=list(d["roles"]),
             )
             if d.get("password"):
                 services.staff_set_password(actor=request.user, user=staff, password=d["password"])
@@ -112,7 +121,8 @@ def role_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     if role is None:
         raise Http404
     form = RoleForm(
-        request.POST or None, initial={"name": role.name, "scope": role.scope, "capabilities": role.capabilities}
+        request.POST or None,
+        initial={"name": role.name, "scope": role.scope, "capabilities": role.capabilities},
     )
     if request.method == "POST" and form.is_valid():
         try:

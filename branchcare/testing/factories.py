@@ -91,7 +91,9 @@ class ClientFactory(factory.django.DjangoModelFactory):
 
     branch = factory.SubFactory(BranchFactory)
     client_no = factory.Sequence(lambda n: f"{31000000 + n}")
-    name = factory.Sequence(lambda n: ["张三", "李四", "王五", "赵六", "孙七", "周八"][n % 6] + ("" if n < 6 else str(n)))
+    name = factory.Sequence(
+        lambda n: ["张三", "李四", "王五", "赵六", "孙七", "周八"][n % 6] + ("" if n < 6 else str(n))
+    )
     phone = factory.Sequence(lambda n: f"138{n:08d}")
     id_number = factory.Sequence(lambda n: f"310101199001{n:06d}")
     risk_level = "C3"

@@ -26,8 +26,15 @@ def test_search_by_client_no_prefix(world):
 
 @pytest.mark.parametrize(
     "username,expected",
-    [("manager1", ["张三"]), ("manager2", ["李四"]), ("director", ["张三", "李四"]), ("agent1", ["张三", "李四"]),
-     ("b2manager1", ["王五"]), ("admin", ["张三", "李四", "王五"]), ("researcher1", [])],
+    [
+        ("manager1", ["张三"]),
+        ("manager2", ["李四"]),
+        ("director", ["张三", "李四"]),
+        ("agent1", ["张三", "李四"]),
+        ("b2manager1", ["王五"]),
+        ("admin", ["张三", "李四", "王五"]),
+        ("researcher1", []),
+    ],
 )
 def test_client_list_is_scoped(world, username, expected):
     assert _names(client_list(viewer=world[username])) == expected
@@ -54,8 +61,15 @@ def test_get_outside_scope_is_404(world):
 
 
 def test_filters(world):
-    ClientFactory(branch=world.b1, manager=world["manager1"], name="周八", is_premium=True, tier="large",
-                  risk_assessed_on=dt.date(2020, 1, 1), status="dormant")
+    ClientFactory(
+        branch=world.b1,
+        manager=world["manager1"],
+        name="周八",
+        is_premium=True,
+        tier="large",
+        risk_assessed_on=dt.date(2020, 1, 1),
+        status="dormant",
+    )
     d = world["director"]
     assert _names(client_list(viewer=d, filters=ClientFilters(premium=True))) == ["周八"]
     assert _names(client_list(viewer=d, filters=ClientFilters(tier="large"))) == ["周八"]
@@ -65,7 +79,9 @@ def test_filters(world):
 
 
 def test_filters_from_params_ignore_garbage():
-    f = ClientFilters.from_params({"tier": "huge", "manager": "1; drop", "sort": "password", "premium": "maybe"})
+    f = ClientFilters.from_params(
+        {"tier": "huge", "manager": "1; drop", "sort": "password", "premium": "maybe"}
+    )
     assert (f.tier, f.manager, f.sort, f.premium) == ("", None, "client_no", None)
 
 

@@ -35,7 +35,9 @@ def test_list_query_count_does_not_grow_with_rows(world, login, django_assert_ma
     assert r.status_code == 200
 
 
-def test_detail_page_shows_holdings_pnl_red_up_and_query_count_is_bounded(world, login, django_assert_max_num_queries):
+def test_detail_page_shows_holdings_pnl_red_up_and_query_count_is_bounded(
+    world, login, django_assert_max_num_queries
+):
     sec = SecurityFactory(code="600519", name="贵州茅台")
     for i in range(5):
         s = SecurityFactory(code=f"60100{i}")
@@ -60,10 +62,19 @@ def test_detail_masks_id_number_for_consultant(world, login):
 
 def test_detail_timeline_shows_record_changes(world, login):
     c = login("manager1")
-    c.post(reverse("clients:edit", args=[world.client_m1.pk]), {
-        "client_no": world.client_m1.client_no, "name": "张三", "phone": "13812345678", "status": "active",
-        "risk_level": "C4", "total_assets": "100000", "manager": world["manager1"].pk, "version": 1,
-    })
+    c.post(
+        reverse("clients:edit", args=[world.client_m1.pk]),
+        {
+            "client_no": world.client_m1.client_no,
+            "name": "张三",
+            "phone": "13812345678",
+            "status": "active",
+            "risk_level": "C4",
+            "total_assets": "100000",
+            "manager": world["manager1"].pk,
+            "version": 1,
+        },
+    )
     body = c.get(reverse("clients:detail", args=[world.client_m1.pk])).content.decode()
     assert "修改客户资料" in body and "risk_level" in body
 
@@ -84,10 +95,18 @@ def test_timeline_is_an_extension_point(world, login):
 
 def test_edit_with_bad_input_shows_chinese_field_errors_and_changes_nothing(world, login):
     c = login("manager1")
-    r = c.post(reverse("clients:edit", args=[world.client_m1.pk]), {
-        "client_no": "", "name": "张三", "phone": "abc", "status": "active", "total_assets": "-5",
-        "birthday": "2999-01-01", "version": 1,
-    })
+    r = c.post(
+        reverse("clients:edit", args=[world.client_m1.pk]),
+        {
+            "client_no": "",
+            "name": "张三",
+            "phone": "abc",
+            "status": "active",
+            "total_assets": "-5",
+            "birthday": "2999-01-01",
+            "version": 1,
+        },
+    )
     body = r.content.decode()
     assert r.status_code == 200
     assert "该字段是必填项。" in body
@@ -99,9 +118,16 @@ def test_edit_with_bad_input_shows_chinese_field_errors_and_changes_nothing(worl
 
 def test_edit_conflict_is_reported(world, login):
     c = login("manager1")
-    data = {"client_no": world.client_m1.client_no, "name": "张三", "status": "active", "total_assets": "1",
-            "version": 1}
-    assert c.post(reverse("clients:edit", args=[world.client_m1.pk]), {**data, "notes": "a"}).status_code == 302
+    data = {
+        "client_no": world.client_m1.client_no,
+        "name": "张三",
+        "status": "active",
+        "total_assets": "1",
+        "version": 1,
+    }
+    assert (
+        c.post(reverse("clients:edit", args=[world.client_m1.pk]), {**data, "notes": "a"}).status_code == 302
+    )
     r = c.post(reverse("clients:edit", args=[world.client_m1.pk]), {**data, "notes": "b"})
     assert "已被他人修改" in r.content.decode()
     world.client_m1.refresh_from_db()
@@ -116,10 +142,18 @@ def test_agent_cannot_change_phone_through_form(world, login):
 
 def test_create_client_via_form(world, login):
     c = login("director")
-    r = c.post(reverse("clients:create"), {
-        "client_no": "99000001", "name": "钱多多", "phone": "13900001111", "status": "active",
-        "total_assets": "6000000", "manager": world["manager1"].pk, "tags": "高净值, 科技股",
-    })
+    r = c.post(
+        reverse("clients:create"),
+        {
+            "client_no": "99000001",
+            "name": "钱多多",
+            "phone": "13900001111",
+            "status": "active",
+            "total_assets": "6000000",
+            "manager": world["manager1"].pk,
+            "tags": "高净值, 科技股",
+        },
+    )
     assert r.status_code == 302
     new = Client.objects.get(client_no="99000001")
     assert (new.tier, new.tags, new.branch) == ("large", ["高净值", "科技股"], world.b1)
@@ -154,7 +188,9 @@ def test_export_for_masked_role(world, login):
 
 def test_bulk_reassign_via_list(world, login):
     c = login("director")
-    r = c.post(reverse("clients:reassign"), {"clients": [world.client_m1.pk], "manager": world["manager2"].pk})
+    r = c.post(
+        reverse("clients:reassign"), {"clients": [world.client_m1.pk], "manager": world["manager2"].pk}
+    )
     assert r.status_code == 302
     world.client_m1.refresh_from_db()
     assert world.client_m1.manager == world["manager2"]
@@ -169,7 +205,9 @@ def test_bulk_reassign_of_other_branch_client_changes_nothing(world, login):
 
 def test_tier_settings_page_recomputes(world, login):
     c = login("director")
-    r = c.post(reverse("clients:tier_settings"), {"branch": world.b1.pk, "large_threshold": "90000",
-                                                   "medium_threshold": "10000"})
+    r = c.post(
+        reverse("clients:tier_settings"),
+        {"branch": world.b1.pk, "large_threshold": "90000", "medium_threshold": "10000"},
+    )
     assert r.status_code == 302
     assert Client.objects.filter(branch=world.b1, tier="large").count() == 2

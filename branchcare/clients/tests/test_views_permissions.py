@@ -5,25 +5,63 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-ROLES = ["admin", "director", "manager1", "manager2", "consultant1", "researcher1", "broker1", "agent1",
-         "compliance1", "b2manager1", "b2director"]
+ROLES = [
+    "admin",
+    "director",
+    "manager1",
+    "manager2",
+    "consultant1",
+    "researcher1",
+    "broker1",
+    "agent1",
+    "compliance1",
+    "b2manager1",
+    "b2director",
+]
 
 # url key -> {username: expected status}; anything not listed for a URL expects the default in DEFAULTS.
 MATRIX = {
     "list": {"researcher1": 403},
     "detail_m1": {"manager2": 404, "researcher1": 403, "broker1": 404, "b2manager1": 404, "b2director": 404},
     "detail_b2": {"admin": 200, "b2manager1": 200, "b2director": 200, "researcher1": 403},
-    "edit_m1": {"director": 200, "manager1": 200, "manager2": 404, "broker1": 404, "b2manager1": 404,
-                "b2director": 404},
-    "timeline_m1": {"manager2": 404, "researcher1": 403, "broker1": 404, "b2manager1": 404, "b2director": 404},
+    "edit_m1": {
+        "director": 200,
+        "manager1": 200,
+        "manager2": 404,
+        "broker1": 404,
+        "b2manager1": 404,
+        "b2director": 404,
+    },
+    "timeline_m1": {
+        "manager2": 404,
+        "researcher1": 403,
+        "broker1": 404,
+        "b2manager1": 404,
+        "b2director": 404,
+    },
     "create": {"director": 200, "b2director": 200},
-    "export": {"director": 200, "manager1": 200, "manager2": 200, "compliance1": 200, "b2manager1": 200,
-               "b2director": 200},
+    "export": {
+        "director": 200,
+        "manager1": 200,
+        "manager2": 200,
+        "compliance1": 200,
+        "b2manager1": 200,
+        "b2director": 200,
+    },
     "tier_settings": {"director": 200, "admin": 200, "b2director": 200},
     "reassign_get": {"director": 405, "b2director": 405},
 }
-DEFAULTS = {"list": 200, "detail_m1": 200, "detail_b2": 404, "edit_m1": 403, "timeline_m1": 200, "create": 403,
-            "export": 403, "tier_settings": 403, "reassign_get": 403}
+DEFAULTS = {
+    "list": 200,
+    "detail_m1": 200,
+    "detail_b2": 404,
+    "edit_m1": 403,
+    "timeline_m1": 200,
+    "create": 403,
+    "export": 403,
+    "tier_settings": 403,
+    "reassign_get": 403,
+}
 
 
 def _url(key, world):

@@ -24,7 +24,14 @@ def test_healthz_reports_database_error(client, db):
 
 
 @pytest.mark.parametrize(
-    "raw,expected", [("13812345678", "138****5678"), ("", ""), (None, ""), ("12345", "***45"), ("+8613812345678", "+86*******5678")]
+    "raw,expected",
+    [
+        ("13812345678", "138****5678"),
+        ("", ""),
+        (None, ""),
+        ("12345", "***45"),
+        ("+8613812345678", "+86*******5678"),
+    ],
 )
 def test_mask_phone(raw, expected):
     assert mask_phone(raw) == expected
@@ -78,8 +85,10 @@ def test_password_change(client, world):
     from conftest import PASSWORD
 
     client.force_login(world["manager1"])
-    r = client.post(reverse("password_change"), {"old_password": PASSWORD, "new_password1": "Xin-Mima-2026!",
-                                                 "new_password2": "Xin-Mima-2026!"})
+    r = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": "Xin-Mima-2026!", "new_password2": "Xin-Mima-2026!"},
+    )
     assert r.status_code == 302
     world["manager1"].refresh_from_db()
     assert world["manager1"].check_password("Xin-Mima-2026!")

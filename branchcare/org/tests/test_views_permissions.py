@@ -5,8 +5,18 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-ROLES = ["admin", "director", "manager1", "consultant1", "researcher1", "broker1", "agent1", "compliance1",
-         "b2manager1", "b2director"]
+ROLES = [
+    "admin",
+    "director",
+    "manager1",
+    "consultant1",
+    "researcher1",
+    "broker1",
+    "agent1",
+    "compliance1",
+    "b2manager1",
+    "b2director",
+]
 
 ALLOWED = {
     "home": set(ROLES),
@@ -41,10 +51,7 @@ def _url(key, world):
 def test_org_pages_permission_matrix(world, client, key, username):
     client.force_login(world[username])
     response = client.get(_url(key, world))
-    if (key, username) in NOT_FOUND:
-        expected = 404
-    else:
-        expected = 200 if username in ALLOWED[key] else 403
+    expected = 404 if (key, username) in NOT_FOUND else 200 if username in ALLOWED[key] else 403
     assert response.status_code == expected, f"{username} {key}"
 
 

@@ -8,7 +8,6 @@ few hundred clients per branch with holdings. ``make run`` calls it with ``--if-
 from __future__ import annotations
 
 import datetime as dt
-import random
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,23 +19,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from branchcare.clients.demo_data import (
+    DEMO_COMPANY_NAME,
     HOME_REGIONS,
     DemoDataGenerator,
-    MarketQuote,
+    Market,
     last_weekday_before,
-    price_decimals,
-    price_walk,
-    trading_days,
 )
-from branchcare.clients.models import Client, Holding, Price, Security
+from branchcare.clients.models import Client, Holding
 from branchcare.clients.pinyin import name_pinyin
-from branchcare.clients.securities import load_securities
+from branchcare.clients.securities import latest_market, load_securities, seed_price_history
 from branchcare.clients.tiers import tier_for
 from branchcare.core.audit import audit_log
 from branchcare.org.capabilities import STANDARD_ROLES
 from branchcare.org.models import Branch, Company, Role, Room, Seat, Team, User
 
-COMPANY_NAME = "华夏示例证券股份有限公司"
 PRICE_DAYS = 30
 
 
@@ -129,7 +125,7 @@ def _ensure_roles() -> dict[str, Role]:
 
 
 def _seed_org(summary: SeedSummary) -> dict[str, tuple[Branch, dict[str, Team]]]:
-    company, created = Company.objects.get_or_create(name=COMPANY_NAME)
+    company, created = Company.objects.get_or_create(name=DEMO_COMPANY_NAME)
     summary.created["companies"] += created
     out: dict[str, tuple[Branch, dict[str, Team]]] = {}
     for spec in BRANCHES:
@@ -147,7 +143,9 @@ def _seed_org(summary: SeedSummary) -> dict[str, tuple[Branch, dict[str, Team]]]
         summary.created["rooms"] += created
         for room_name in spec.vip_rooms:
             room, created = Room.objects.get_or_create(
-                branch=branch, name=room_name, defaults={"kind": Room.Kind.VIP, "capacity": SEATS_PER_VIP_ROOM}
+                branch=branch,
+                name=room_name,
+                defaults={"kind": Room.Kind.VIP, "capacity": SEATS_PER_VIP_ROOM},
             )
             summary.created["rooms"] += created
             existing = set(room.seats.values_list("label", flat=True))
@@ -189,33 +187,20 @@ def _seed_users(org: dict[str, tuple[Branch, dict[str, Team]]], summary: SeedSum
     return users
 
 
-def _seed_securities(seed: int, today: dt.date, summary: SeedSummary) -> list[MarketQuote]:
+def _seed_securities(seed: int, today: dt.date, summary: SeedSummary) -> Market:
     """Load the security master and ~30 trading days of closes; the latest quotes of tradable ones."""
-    result = load_securities()
-    summary.created["securities"] += result.created
-    days = trading_days(last_weekday_before(today), PRICE_DAYS)
-    securities = list(Security.objects.all())
-    prices: list[Price] = []
-    for sec in securities:
-        walk = price_walk(random.Random(f"{seed}:{sec.code}:{sec.exchange}"), code=sec.code, kind=sec.kind,
-                          industry=sec.industry, days=len(days))  # fmt: skip
-        prices.extend(Price(security=sec, date=day, close=close) for day, close in zip(days, walk, strict=True))
-    before = Price.objects.count()
-    Price.objects.bulk_create(prices, ignore_conflicts=True, batch_size=1000)
-    summary.created["prices"] += Price.objects.count() - before
-    latest = dict(Price.objects.filter(date=days[-1]).values_list("security_id", "close"))
-    return [
-        MarketQuote(sec.pk, latest[sec.pk], price_decimals(sec.kind))
-        for sec in securities
-        if sec.kind != Security.Kind.INDEX and sec.pk in latest
-    ]
+    summary.created["securities"] += load_securities().created
+    summary.created["prices"] += seed_price_history(
+        seed=seed, end=last_weekday_before(today), days=PRICE_DAYS
+    )
+    return latest_market()
 
 
 def _seed_clients(
     spec: BranchSpec,
     branch: Branch,
     users: dict[str, User],
-    market: list[MarketQuote],
+    market: Market,
     *,
     count: int,
     seed: int,
@@ -223,7 +208,9 @@ def _seed_clients(
     summary: SeedSummary,
 ) -> None:
     """``count`` clients of one branch (the missing ones only), their holdings and a few VIP seats."""
-    gen = DemoDataGenerator(seed=seed * 1000 + int(spec.code[1:]), today=today, regions=HOME_REGIONS[spec.province])
+    gen = DemoDataGenerator(
+        seed=seed * 1000 + int(spec.code[1:]), today=today, regions=HOME_REGIONS[spec.province]
+    )
     owners = [users[u] for u, _ in spec.owners]
     weights = [w for _, w in spec.owners]
     large, medium = branch.large_threshold, branch.medium_threshold
@@ -231,7 +218,11 @@ def _seed_clients(
     new_clients: list[Client] = []
     for seq in range(1, count + 1):
         fixed = FIXED_CLIENTS.get((spec.code, seq))
-        data = gen.client(name=fixed[0], gender="M", status=Client.Status.ACTIVE) if fixed else gen.client(large_threshold=float(large))
+        data = (
+            gen.client(name=fixed[0], gender="M", status=Client.Status.ACTIVE)
+            if fixed
+            else gen.client(large_threshold=float(large))
+        )
         if fixed:
             owner = users[fixed[1]]
         elif data.is_premium and "broker1" in users and users["broker1"] in owners and gen.rng.random() < 0.6:
@@ -304,7 +295,11 @@ def seed_demo_data(*, clients_per_branch: int, seed: int, today: dt.date | None 
         action="demo.seed",
         object_type="system",
         object_repr="演示数据",
-        changes={**summary.as_changes(), "seed": [None, seed], "clients_per_branch": [None, clients_per_branch]},
+        changes={
+            **summary.as_changes(),
+            "seed": [None, seed],
+            "clients_per_branch": [None, clients_per_branch],
+        },
     )
     return summary
 
@@ -320,10 +315,16 @@ class Command(BaseCommand):
             "--if-empty", action="store_true", help="数据库已有营业部时什么也不做（make run 使用）。"
         )
         parser.add_argument(
-            "--force", action="store_true", help="数据库非空时仍然补齐演示数据（按账号/客户号幂等，不重复添加）。"
+            "--force",
+            action="store_true",
+            help="数据库非空时仍然补齐演示数据（按账号/客户号幂等，不重复添加）。",
         )
-        parser.add_argument("--clients-per-branch", type=int, default=300, help="每家营业部的客户数（默认 300）。")
-        parser.add_argument("--seed", type=int, default=42, help="随机种子（默认 42），相同种子生成相同数据。")
+        parser.add_argument(
+            "--clients-per-branch", type=int, default=300, help="每家营业部的客户数（默认 300）。"
+        )
+        parser.add_argument(
+            "--seed", type=int, default=42, help="随机种子（默认 42），相同种子生成相同数据。"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if getattr(settings, "BRANCHCARE_PRODUCTION", False):
@@ -335,7 +336,9 @@ class Command(BaseCommand):
             raise CommandError("--clients-per-branch 至少为 2。 --clients-per-branch must be at least 2.")
         if Branch.objects.exists():
             if opts["if_empty"]:
-                self.stdout.write("数据库中已有营业部数据，保留现有数据，不装入演示数据。(Existing data kept.)")
+                self.stdout.write(
+                    "数据库中已有营业部数据，保留现有数据，不装入演示数据。(Existing data kept.)"
+                )
                 return
             if not opts["force"]:
                 raise CommandError(
@@ -349,7 +352,9 @@ class Command(BaseCommand):
     def _report(self, summary: SeedSummary) -> None:
         c = summary.created
         if not any(c.values()):
-            self.stdout.write("演示数据已齐全，没有需要新增的记录。(Demo data already complete; nothing added.)")
+            self.stdout.write(
+                "演示数据已齐全，没有需要新增的记录。(Demo data already complete; nothing added.)"
+            )
         else:
             self._report_created(summary)
         self.stdout.write("")
