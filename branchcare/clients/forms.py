@@ -3,8 +3,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from typing import cast
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from branchcare.core.forms import BootstrapFormMixin
@@ -61,9 +63,12 @@ class ClientForm(BootstrapFormMixin, forms.Form):
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
-        self.fields["manager"].queryset = managers if managers is not None else User.objects.none()
-        self.fields["seat"].queryset = seats if seats is not None else Seat.objects.none()
-        self.fields["seat"].label_from_instance = lambda s: f"{s.room.name} {s.label}"
+        cast(forms.ModelChoiceField, self.fields["manager"]).queryset = (
+            managers if managers is not None else User.objects.none()
+        )
+        seat_field = cast(forms.ModelChoiceField, self.fields["seat"])
+        seat_field.queryset = seats if seats is not None else Seat.objects.none()
+        seat_field.label_from_instance = lambda obj: f"{obj.room.name} {obj.label}"  # type: ignore[method-assign]
         if not can_reassign:
             # Changing the owner is a reassignment, which needs its own right (and is audited as such).
             del self.fields["manager"]
@@ -89,7 +94,7 @@ class ClientForm(BootstrapFormMixin, forms.Form):
         return [t for t in re.split(r"[,，\s]+", raw) if t][:20]
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         today = dt.date.today()
         for name in ("birthday", "opened_on", "risk_assessed_on"):
             if data.get(name) and data[name] > today:
@@ -108,10 +113,12 @@ class ReassignForm(forms.Form):
 
     def __init__(self, *args, managers=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["manager"].queryset = managers if managers is not None else User.objects.none()
+        cast(forms.ModelChoiceField, self.fields["manager"]).queryset = (
+            managers if managers is not None else User.objects.none()
+        )
 
     def clean_clients(self):
-        ids = [int(x) for x in self.data.getlist("clients") if str(x).isdigit()]
+        ids = [int(x) for x in cast(QueryDict, self.data).getlist("clients") if str(x).isdigit()]
         if not ids:
             raise forms.ValidationError(_("请先勾选要划转的客户。"))
         return ids

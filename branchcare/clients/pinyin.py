@@ -13,8 +13,9 @@ def name_pinyin(name: str) -> tuple[str, str]:
     name = (name or "").strip()
     if not name:
         return "", ""
-    full = "".join(lazy_pinyin(name, errors=lambda s: list(s))).lower()
+    full = "".join(lazy_pinyin(name, errors=list)).lower()  # type: ignore[arg-type]
     initials = "".join(
-        p[:1] for p in lazy_pinyin(name, style=Style.FIRST_LETTER, errors=lambda s: list(s))
+        p[:1]
+        for p in lazy_pinyin(name, style=Style.FIRST_LETTER, errors=list)  # type: ignore[arg-type]
     ).lower()
     return full[:200], initials[:50]

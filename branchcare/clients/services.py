@@ -54,7 +54,10 @@ def _check_seat(seat: Seat | None, branch: Branch, client: Client | None) -> Non
         return
     if seat.room.branch_id != branch.pk:
         raise DomainError(_("座位不属于本营业部。"), field="seat")
-    taken = Client.objects.filter(seat=seat).exclude(pk=getattr(client, "pk", None)).first()
+    others = Client.objects.filter(seat=seat)
+    if client is not None:
+        others = others.exclude(pk=client.pk)
+    taken = others.first()
     if taken:
         raise DomainError(
             _("座位 %(seat)s 已分配给客户 %(client)s。") % {"seat": seat, "client": taken}, field="seat"

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,7 @@ from branchcare.org.capabilities import Cap
 from branchcare.org.models import Seat
 from branchcare.org.scope import branches_for
 from branchcare.org.selectors import managers_for
+from branchcare.org.typing import AuthedRequest
 
 from . import selectors, services
 from .forms import ClientForm, ReassignForm, TierSettingsForm
@@ -33,7 +34,7 @@ PAGE_SIZES = (20, 50, 100)
 EXPORT_MAX_ROWS = 200_000
 
 
-def _page_size(request: HttpRequest) -> int:
+def _page_size(request: AuthedRequest) -> int:
     try:
         size = int(request.GET.get("page_size", 50))
     except ValueError:
@@ -43,7 +44,7 @@ def _page_size(request: HttpRequest) -> int:
 
 @login_required
 @require_cap(Cap.CLIENTS_VIEW)
-def client_list_view(request: HttpRequest) -> HttpResponse:
+def client_list_view(request: AuthedRequest) -> HttpResponse:
     """Dense, filterable client list. HTMX requests get just the table."""
     filters = selectors.ClientFilters.from_params(request.GET)
     qs = selectors.client_list(viewer=request.user, filters=filters)
@@ -90,7 +91,7 @@ def client_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_cap(Cap.CLIENTS_VIEW)
-def client_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def client_detail_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """The client 360 page: profile, holdings with P/L, and the service timeline."""
     client = selectors.client_get_for(viewer=request.user, pk=pk)
     holdings = selectors.holdings_for(client=client)
@@ -119,7 +120,7 @@ def client_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _timeline(request: HttpRequest, client: Client) -> list[timeline.TimelineEvent]:
+def _timeline(request: AuthedRequest, client: Client) -> list[timeline.TimelineEvent]:
     window = request.GET.get("window", "365")
     end = timezone.now()
     days = {"30": 30, "90": 90, "365": 365, "all": 365 * 50}.get(window, 365)
@@ -130,7 +131,7 @@ def _timeline(request: HttpRequest, client: Client) -> list[timeline.TimelineEve
 
 @login_required
 @require_cap(Cap.CLIENTS_VIEW)
-def client_timeline_view(request: HttpRequest, pk: int) -> HttpResponse:
+def client_timeline_view(request: AuthedRequest, pk: int) -> HttpResponse:
     client = selectors.client_get_for(viewer=request.user, pk=pk)
     return render(
         request,
@@ -140,7 +141,7 @@ def client_timeline_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _form(
-    request: HttpRequest, *, branch_id: int, client: Client | None = None, data=None, initial=None
+    request: AuthedRequest, *, branch_id: int, client: Client | None = None, data=None, initial=None
 ) -> ClientForm:
     return ClientForm(
         data,
@@ -154,7 +155,7 @@ def _form(
 
 @login_required
 @require_cap(Cap.CLIENTS_CREATE)
-def client_create_view(request: HttpRequest) -> HttpResponse:
+def client_create_view(request: AuthedRequest) -> HttpResponse:
     branch = request.user.branch
     if branch is None:
         messages.error(request, _("您的账号未关联营业部，无法新建客户。"))
@@ -175,7 +176,7 @@ def client_create_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_cap(Cap.CLIENTS_EDIT)
-def client_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+def client_edit_view(request: AuthedRequest, pk: int) -> HttpResponse:
     client = selectors.client_get_for(viewer=request.user, pk=pk, capability=Cap.CLIENTS_EDIT)
     initial = {f: getattr(client, f) for f in services.EDITABLE_FIELDS}
     initial["tags"] = " ".join(client.tags or [])
@@ -201,7 +202,7 @@ def client_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_cap(Cap.CLIENTS_EXPORT)
-def client_export_view(request: HttpRequest) -> HttpResponse:
+def client_export_view(request: AuthedRequest) -> FileResponse:
     """The filtered list as Excel; personal data masked unless the user may see it. Audited."""
     filters = selectors.ClientFilters.from_params(request.GET)
     qs = selectors.client_list(viewer=request.user, filters=filters)
@@ -266,7 +267,7 @@ def client_export_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_cap(Cap.CLIENTS_REASSIGN)
 @require_POST
-def client_reassign_view(request: HttpRequest) -> HttpResponse:
+def client_reassign_view(request: AuthedRequest) -> HttpResponse:
     form = ReassignForm(
         request.POST, managers=managers_for(viewer=request.user, capability=Cap.CLIENTS_REASSIGN)
     )
@@ -276,7 +277,7 @@ def client_reassign_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for e in errors:
-                messages.error(request, e)
+                messages.error(request, str(e))
         return redirect(back)
     try:
         moved = services.clients_reassign(
@@ -293,7 +294,7 @@ def client_reassign_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_cap(Cap.ORG_CONFIGURE)
-def tier_settings_view(request: HttpRequest) -> HttpResponse:
+def tier_settings_view(request: AuthedRequest) -> HttpResponse:
     branches = list(branches_for(request.user, Cap.ORG_CONFIGURE))
     branch_id = request.POST.get("branch") or request.GET.get("branch")
     branch = next((b for b in branches if str(b.pk) == str(branch_id)), None) or (

@@ -9,9 +9,10 @@ class StaffAdmin(UserAdmin):
     list_display = ("username", "name", "branch", "team", "is_active")
     list_filter = ("branch", "is_active", "roles")
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         ("BranchCare", {"fields": ("name", "branch", "team", "roles", "practice_no", "phone")}),
     )
 
 
-admin.site.register([Company, Branch, Team, Role, Room, Seat])
+for model in (Company, Branch, Team, Role, Room, Seat):
+    admin.site.register(model)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 
 class Scope(models.TextChoices):
@@ -42,7 +43,7 @@ class Cap:
     COMPLIANCE_REVIEW = "compliance.review"
 
 
-CAPABILITY_LABELS: dict[str, str] = {
+CAPABILITY_LABELS: dict[str, StrOrPromise] = {
     Cap.CLIENTS_VIEW: _("查看客户"),
     Cap.CLIENTS_CREATE: _("新建客户"),
     Cap.CLIENTS_EDIT: _("编辑客户"),

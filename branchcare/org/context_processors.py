@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
@@ -9,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from .capabilities import Cap
 
 # (group label, [(label, url name, capability or None, icon)])
-NAVIGATION = [
+NAVIGATION: list[tuple[Any, list[tuple[Any, str, str | None, str]]]] = [
     (_("工作台"), [(_("我的工作台"), "home", None, "bi-speedometer2")]),
     (
         _("客户"),

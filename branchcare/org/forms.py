@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -35,8 +37,10 @@ class StaffForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, branches=None, teams=None, creating: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = branches if branches is not None else Branch.objects.none()
-        self.fields["team"].queryset = teams if teams is not None else Team.objects.none()
+        cast(forms.ModelChoiceField, self.fields["branch"]).queryset = (
+            branches if branches is not None else Branch.objects.none()
+        )
+        cast(forms.ModelChoiceField, self.fields["team"]).queryset = teams if teams is not None else Team.objects.none()
         self.creating = creating
         if creating:
             self.fields["password"].required = True
@@ -44,7 +48,7 @@ class StaffForm(BootstrapFormMixin, forms.Form):
             self.fields["username"].disabled = True
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("roles") is not None and not data.get("roles"):
             self.add_error("roles", _("请至少选择一个角色。"))
         return data

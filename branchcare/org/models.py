@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import cached_property
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -105,7 +106,7 @@ class User(AbstractUser):
     practice_no = models.CharField(_("执业编号"), max_length=32, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
 
-    objects = StaffManager()
+    objects: ClassVar[StaffManager] = StaffManager()  # type: ignore[assignment]
 
     class Meta:
         verbose_name = _("员工")

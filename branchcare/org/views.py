@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -14,6 +14,7 @@ from branchcare.core.errors import DomainError
 from branchcare.core.forms import add_domain_error
 from branchcare.core.permissions import require_cap
 from branchcare.core.workbench import cards_for
+from branchcare.org.typing import AuthedRequest
 
 from . import selectors, services
 from .capabilities import CAPABILITY_LABELS, Cap, Scope
@@ -23,14 +24,14 @@ from .scope import branches_for
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     """Each role's 工作台: cards contributed by the apps through core.workbench."""
     return render(request, "org/home.html", {"cards": cards_for(request.user)})
 
 
 @login_required
 @require_cap(Cap.STAFF_VIEW)
-def staff_list_view(request: HttpRequest) -> HttpResponse:
+def staff_list_view(request: AuthedRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     qs = selectors.staff_list(viewer=request.user, q=q)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
@@ -38,7 +39,7 @@ def staff_list_view(request: HttpRequest) -> HttpResponse:
     return render(request, "org/staff_list.html", {"page": page, "q": q, "can_manage": can_manage})
 
 
-def _staff_form(request: HttpRequest, *, creating: bool, initial=None, data=None) -> StaffForm:
+def _staff_form(request: AuthedRequest, *, creating: bool, initial=None, data=None) -> StaffForm:
     return StaffForm(
         data,
         initial=initial,
@@ -50,7 +51,7 @@ def _staff_form(request: HttpRequest, *, creating: bool, initial=None, data=None
 
 @login_required
 @require_cap(Cap.STAFF_MANAGE)
-def staff_create_view(request: HttpRequest) -> HttpResponse:
+def staff_create_view(request: AuthedRequest) -> HttpResponse:
     form = _staff_form(
         request,
         creating=True,
@@ -77,7 +78,7 @@ def staff_create_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_cap(Cap.STAFF_MANAGE)
-def staff_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_edit_view(request: AuthedRequest, pk: int) -> HttpResponse:
     staff = selectors.staff_get_for(viewer=request.user, pk=pk, capability=Cap.STAFF_MANAGE)
     initial = {f: getattr(staff, f) for f in services.STAFF_FIELDS}
     initial.update(username=staff.username, roles=list(staff.roles.all()))
@@ -103,7 +104,7 @@ def staff_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_cap(Cap.STAFF_VIEW)
-def role_list_view(request: HttpRequest) -> HttpResponse:
+def role_list_view(request: AuthedRequest) -> HttpResponse:
     roles = selectors.roles_all()
     can_edit = request.user.scope_for(Cap.STAFF_MANAGE) == Scope.COMPANY
     return render(
@@ -113,7 +114,7 @@ def role_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_cap(Cap.STAFF_MANAGE)
-def role_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+def role_edit_view(request: AuthedRequest, pk: int) -> HttpResponse:
     # Roles apply across the company, so only company-scope administrators change them.
     if request.user.scope_for(Cap.STAFF_MANAGE) != Scope.COMPANY:
         raise PermissionDenied
@@ -137,7 +138,7 @@ def role_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_cap(Cap.ORG_CONFIGURE)
-def room_list_view(request: HttpRequest) -> HttpResponse:
+def room_list_view(request: AuthedRequest) -> HttpResponse:
     rooms = selectors.rooms_for(viewer=request.user, capability=Cap.ORG_CONFIGURE).prefetch_related(
         "seats__client"
     )
@@ -146,7 +147,7 @@ def room_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_cap(Cap.AUDIT_VIEW)
-def audit_list_view(request: HttpRequest) -> HttpResponse:
+def audit_list_view(request: AuthedRequest) -> HttpResponse:
     params = {k: request.GET.get(k, "").strip() for k in ("object_type", "object_id", "actor", "action")}
     qs = selectors.audit_list(viewer=request.user, **params)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))

@@ -111,7 +111,7 @@ class ClientFactory(factory.django.DjangoModelFactory):
 
     @factory.lazy_attribute
     def phone_tail(self):
-        return self.phone[-4:]
+        return str(self.phone)[-4:]
 
 
 class HoldingFactory(factory.django.DjangoModelFactory):

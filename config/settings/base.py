@@ -3,6 +3,7 @@
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -201,7 +202,7 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
 # --- Application settings ------------------------------------------------------------------------------
-BRANCHCARE = {
+BRANCHCARE: dict[str, Any] = {
     # Largest upload accepted by any import (bytes) and the most rows one import may hold.
     "IMPORT_MAX_BYTES": env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024),
     "IMPORT_MAX_ROWS": env_int("IMPORT_MAX_ROWS", 2_000_000),

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from branchcare.clients import services
-from branchcare.clients.models import Client, Holding
+from branchcare.clients.models import Client, Holding, Security
 from branchcare.core.errors import DomainError
 from branchcare.core.models import AuditLog
 from branchcare.testing.factories import ClientFactory, SecurityFactory
@@ -121,10 +121,8 @@ def test_tier_thresholds_must_be_ordered(world):
 
 
 def test_holdings_replace_swaps_positions_and_audits(world):
-    s1, s2 = (
-        SecurityFactory(code="600519", name="贵州茅台"),
-        SecurityFactory(code="000001", exchange="SZ", name="平安银行"),
-    )
+    s1: Security = SecurityFactory(code="600519", name="贵州茅台")
+    s2: Security = SecurityFactory(code="000001", exchange="SZ", name="平安银行")
     c = world.client_m1
     services.holdings_replace(
         actor=world["manager1"],

@@ -32,7 +32,7 @@ from branchcare.clients.demo_data import (
     last_weekday_before,
     split_evenly,
 )
-from branchcare.clients.models import Client, Holding
+from branchcare.clients.models import Client
 from branchcare.clients.securities import latest_market, load_securities, seed_price_history
 from branchcare.clients.tiers import tier_for
 from branchcare.org.capabilities import STANDARD_ROLES
@@ -134,7 +134,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--clients", type=int, required=True, help="客户总数，如 1000000。")
         parser.add_argument("--branches", type=int, default=10, help="营业部数（默认 10）。")
-        parser.add_argument("--managers-per-branch", type=int, default=20, help="每家营业部客户经理数（默认 20）。")
+        parser.add_argument(
+            "--managers-per-branch", type=int, default=20, help="每家营业部客户经理数（默认 20）。"
+        )
         parser.add_argument("--holdings-per-client", type=int, default=0, help="每位客户持仓数（默认 0）。")
         parser.add_argument("--batch", type=int, default=20_000, help="每批写入的客户数（默认 20000）。")
         parser.add_argument("--seed", type=int, default=42, help="随机种子（默认 42）。")
@@ -173,7 +175,9 @@ class Command(BaseCommand):
             with transaction.atomic():
                 ids = writer.allocate_ids(len(batch))
                 now = timezone.now()
-                clients, holdings = self._rows(gen, names, market, batch, ids, now, today, holdings_k, writer.vendor)
+                clients, holdings = self._rows(
+                    gen, names, market, batch, ids, now, today, holdings_k, writer.vendor
+                )
                 writer.write("clients_client", CLIENT_COLUMNS, clients)
                 writer.write("clients_holding", HOLDING_COLUMNS, holdings)
             done += len(clients)
@@ -196,7 +200,9 @@ class Command(BaseCommand):
         )
 
     # -- organisation ----------------------------------------------------------------------------
-    def _prepare_org(self, gen: DemoDataGenerator, n_branches: int, n_managers: int, total: int) -> list[BranchPlan]:
+    def _prepare_org(
+        self, gen: DemoDataGenerator, n_branches: int, n_managers: int, total: int
+    ) -> list[BranchPlan]:
         """Branches S001…, a team and the managers of each (created when missing), and how many
         clients each branch gets; numbering continues after the branch's existing clients."""
         company, _ = Company.objects.get_or_create(name=DEMO_COMPANY_NAME)
@@ -212,7 +218,11 @@ class Command(BaseCommand):
             suffix = "" if index <= len(BRANCH_PLACES) else f"第{index}"
             branch, _ = Branch.objects.get_or_create(
                 code=code,
-                defaults={"company": company, "name": f"{city}{street}{suffix}证券营业部", "address": f"{city}市{street}"},
+                defaults={
+                    "company": company,
+                    "name": f"{city}{street}{suffix}证券营业部",
+                    "address": f"{city}市{street}",
+                },
             )
             team, _ = Team.objects.get_or_create(branch=branch, name="财富管理一组")
             usernames = [f"{code.lower()}m{m:02d}" for m in range(1, n_managers + 1)]
@@ -231,7 +241,9 @@ class Command(BaseCommand):
                 [User.roles.through(user_id=m.pk, role_id=role.pk) for m in managers], ignore_conflicts=True
             )
             prefix = client_no_prefix(index)
-            last = Client.objects.filter(branch=branch, client_no__startswith=prefix).aggregate(m=Max("client_no"))["m"]
+            last = Client.objects.filter(branch=branch, client_no__startswith=prefix).aggregate(
+                m=Max("client_no")
+            )["m"]
             start = int(last[len(prefix) :]) + 1 if last and last[len(prefix) :].isdigit() else 1
             plans.append(BranchPlan(branch, prefix, [m.pk for m in managers], start, count))
         return plans
@@ -281,7 +293,11 @@ class Command(BaseCommand):
         for (plan, seq), pk in zip(batch, ids, strict=True):
             branch = plan.branch
             if branch.pk not in thresholds:
-                thresholds[branch.pk] = (branch.large_threshold, branch.medium_threshold, float(branch.large_threshold))
+                thresholds[branch.pk] = (
+                    branch.large_threshold,
+                    branch.medium_threshold,
+                    float(branch.large_threshold),
+                )
             large, medium, large_f = thresholds[branch.pk]
             gender = gen.gender()
             name, full, initials = names.draw(gender)
@@ -300,6 +316,3 @@ class Command(BaseCommand):
                 for quote, qty, cost in gen.holdings(d.total_assets, market, count=holdings_k):
                     holdings.append((pk, quote.security_id, qty, num(cost), as_of))
         return clients, holdings
-
-
-__all__ = ["Command", "Holding"]

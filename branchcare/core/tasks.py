@@ -1,0 +1,49 @@
+"""Background jobs of the core app: running a large import, and purging old uploaded files."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from . import imports
+from .models import ImportJob
+
+logger = logging.getLogger(__name__)
+
+
+@db_task()
+def run_import_job(job_id: int) -> None:
+    """Run the import job ``job_id`` (dispatched by its ``kind`` through the import registry).
+
+    Idempotent: the job is claimed by moving it from *pending* to *running* in one UPDATE, so a retried or
+    duplicated task finds nothing to claim and a finished job is never run again."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
+        status=ImportJob.Status.RUNNING, message=_("正在读取文件")
+    )
+    if not claimed:
+        logger.info("import job %s not pending; skipped", job_id)
+        return
+    job = ImportJob.objects.select_related("branch", "created_by").get(pk=job_id)
+    imports.execute_job(job)
+
+
+@db_periodic_task(crontab(hour="3", minute="17"))
+def purge_import_files() -> int:
+    """Delete uploaded import files older than ``IMPORT_FILE_RETENTION_DAYS`` (default 7): they hold
+    personal data and are only needed between a preview and its confirmation."""
+    days = int(settings.BRANCHCARE.get("IMPORT_FILE_RETENTION_DAYS", 7))
+    cutoff = time.time() - days * 86400
+    removed = 0
+    for path in imports.imports_dir().iterdir():
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except OSError:
+            logger.warning("could not remove old import file %s", path.name)
+    return removed

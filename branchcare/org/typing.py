@@ -1,0 +1,17 @@
+"""Request type for views behind login_required: ``request.user`` is a staff ``User``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.http import HttpRequest
+
+if TYPE_CHECKING:
+    from django_htmx.middleware import HtmxDetails
+
+    from .models import User
+
+
+class AuthedRequest(HttpRequest):
+    user: User  # type: ignore[assignment]
+    htmx: HtmxDetails
