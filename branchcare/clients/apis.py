@@ -7,6 +7,7 @@ masked for callers without ``Cap.PERSONAL_DATA_VIEW``, who may not write them ei
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -298,10 +299,12 @@ class HoldingSerializer(serializers.Serializer):
 # --- access rules the endpoints add on top of the services --------------------------------------------------
 
 
-def _refuse_personal_data_write(user: User, data: dict[str, Any]) -> None:
+def _refuse_personal_data_write(user: User, payload: Any) -> None:
     """Callers who only ever see masked phone / ID numbers may not write them: a masked value sent
-    back unchanged would otherwise overwrite the real one. Refused with 403, nothing written."""
-    if not can_view_personal_data(user) and any(name in data for name in PERSONAL_FIELDS):
+    back unchanged would otherwise overwrite the real one. Checked on the raw payload, before
+    validation, so such a caller learns nothing from validation messages. 403, nothing written."""
+    writes_personal = isinstance(payload, Mapping) and any(name in payload for name in PERSONAL_FIELDS)
+    if writes_personal and not can_view_personal_data(user):
         raise exceptions.PermissionDenied(_("您没有查看或修改手机号、证件号码的权限。"))
 
 
@@ -381,6 +384,9 @@ TAGS = ["clients"]
     ),
 )
 class ClientViewSet(viewsets.GenericViewSet):
+    """``/api/v1/clients/``: each action states its capability (403 without it); the selectors scope
+    every read and the object of every write (404 outside scope); writes go through the services."""
+
     permission_classes = [IsAuthenticated, HasCapability]
     required_capabilities = {
         "list": Cap.CLIENTS_VIEW,
@@ -417,23 +423,23 @@ class ClientViewSet(viewsets.GenericViewSet):
         return Response(HoldingSerializer(rows, many=True).data)
 
     def create(self, request: Request) -> Response:
+        _refuse_personal_data_write(request.user, request.data)
         serializer = ClientCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         branch = _branch_for_create(request.user, data.pop("branch", None))
-        _refuse_personal_data_write(request.user, data)
         client = client_create(actor=request.user, branch=branch, data=data)
         return Response(self.get_serializer(client).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, pk: str, partial: bool = False) -> Response:
         client = client_get_for(viewer=request.user, pk=pk, capability=Cap.CLIENTS_EDIT)
+        _refuse_personal_data_write(request.user, request.data)
         serializer = ClientWriteSerializer(
             data=request.data, partial=partial, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         expected_version = data.pop("version", None)
-        _refuse_personal_data_write(request.user, data)
         _refuse_manager_change(request.user, client, data)
         client = client_update(
             actor=request.user, client=client, data=data, expected_version=expected_version
