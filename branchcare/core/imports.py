@@ -831,9 +831,9 @@ def map_header(spec: ImportSpec, cells: Sequence[Any], line: int) -> HeaderMap:
     seen: dict[str, str] = {}
     ignored: list[str] = []
     for idx, cell in enumerate(cells):
-        text = clean_text(cell)
-        if not text:
+        if not clean_text(cell):
             continue
+        text = cell.strip() if isinstance(cell, str) else clean_text(cell)  # as the user wrote it
         col = lookup.get(norm_header(text))
         if col is None:
             ignored.append(text)

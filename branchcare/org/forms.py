@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from branchcare.core.forms import BootstrapFormMixin
 
 from .capabilities import CAPABILITY_LABELS, Scope
-from .models import Branch, Role, Team
+from .models import Branch, Role, Room, Team
 
 
 class StaffForm(BootstrapFormMixin, forms.Form):
@@ -40,7 +40,9 @@ class StaffForm(BootstrapFormMixin, forms.Form):
         cast(forms.ModelChoiceField, self.fields["branch"]).queryset = (
             branches if branches is not None else Branch.objects.none()
         )
-        cast(forms.ModelChoiceField, self.fields["team"]).queryset = teams if teams is not None else Team.objects.none()
+        cast(forms.ModelChoiceField, self.fields["team"]).queryset = (
+            teams if teams is not None else Team.objects.none()
+        )
         self.creating = creating
         if creating:
             self.fields["password"].required = True
@@ -63,3 +65,16 @@ class RoleForm(BootstrapFormMixin, forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
+
+
+class RoomForm(BootstrapFormMixin, forms.Form):
+    branch = forms.ModelChoiceField(label=_("营业部"), queryset=Branch.objects.none())
+    name = forms.CharField(label=_("房间名称"), max_length=50)
+    kind = forms.ChoiceField(label=_("类型"), choices=Room.Kind.choices)
+    seats = forms.IntegerField(label=_("座位数"), min_value=0, max_value=500, initial=8)
+
+    def __init__(self, *args, branches=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["branch"]).queryset = (
+            branches if branches is not None else Branch.objects.none()
+        )

@@ -13,7 +13,7 @@ from branchcare.core.audit import audit_log, diff, snapshot
 from branchcare.core.errors import DomainError
 
 from .capabilities import ALL_CAPABILITIES, SCOPE_RANK, Cap, Scope
-from .models import Branch, Role, Team, User
+from .models import Branch, Role, Room, Seat, Team, User
 from .scope import branches_for
 
 STAFF_FIELDS = ["name", "branch", "team", "practice_no", "phone", "email", "is_active"]
@@ -119,3 +119,20 @@ def role_update(*, actor: User, role: Role, name: str, scope: str, capabilities:
     if changes:
         audit_log(actor=actor, action="role.update", obj=locked, changes=changes)
     return locked
+
+
+@transaction.atomic
+def room_create(*, actor: User, branch: Branch, name: str, kind: str, seats: int) -> Room:
+    """Create a room in ``branch`` with ``seats`` numbered seats (01, 02, …)."""
+    if not branches_for(actor, Cap.ORG_CONFIGURE).filter(pk=branch.pk).exists():
+        raise DomainError(_("只能在您管理的营业部内设置房间。"), field="branch")
+    if Room.objects.filter(branch=branch, name=name).exists():
+        raise DomainError(_("本营业部已有名为“%(n)s”的房间。") % {"n": name}, field="name")
+    if not 0 <= seats <= 500:
+        raise DomainError(_("座位数应在 0 到 500 之间。"), field="seats")
+    room = Room.objects.create(branch=branch, name=name, kind=kind, capacity=max(seats, 1))
+    Seat.objects.bulk_create([Seat(room=room, label=f"{i:02d}") for i in range(1, seats + 1)])
+    audit_log(
+        actor=actor, action="room.create", obj=room, changes={"name": [None, name], "seats": [None, seats]}
+    )
+    return room

@@ -18,7 +18,7 @@ from branchcare.org.typing import AuthedRequest
 
 from . import selectors, services
 from .capabilities import CAPABILITY_LABELS, Cap, Scope
-from .forms import RoleForm, StaffForm
+from .forms import RoleForm, RoomForm, StaffForm
 from .models import Role
 from .scope import branches_for
 
@@ -139,10 +139,20 @@ def role_edit_view(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_cap(Cap.ORG_CONFIGURE)
 def room_list_view(request: AuthedRequest) -> HttpResponse:
+    branches = branches_for(request.user, Cap.ORG_CONFIGURE)
+    form = RoomForm(request.POST or None, branches=branches, initial={"branch": request.user.branch_id})
+    if request.method == "POST" and form.is_valid():
+        try:
+            room = services.room_create(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("已新增房间 %(r)s。") % {"r": room})
+            return redirect("org:rooms")
     rooms = selectors.rooms_for(viewer=request.user, capability=Cap.ORG_CONFIGURE).prefetch_related(
         "seats__client"
     )
-    return render(request, "org/room_list.html", {"rooms": rooms})
+    return render(request, "org/room_list.html", {"rooms": rooms, "form": form})
 
 
 @login_required

@@ -17,10 +17,6 @@ ROLES = [
 ]  # fmt: skip
 
 
-def _client(w, name):
-    return getattr(w, name)
-
-
 # endpoint name -> (method, url builder, payload)
 ENDPOINTS = {
     "me": ("get", lambda w: "/api/v1/me/", None),

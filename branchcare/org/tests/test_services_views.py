@@ -154,3 +154,26 @@ def test_audit_list_is_scoped_to_branch(world, login):
 def test_workbench_shows_cards_for_manager(world, login):
     body = login("manager1").get(reverse("home")).content.decode()
     assert "风险测评已过期" in body and "我的工作台" in body
+
+
+def test_room_create_with_seats_via_ui(world, login):
+    from branchcare.org.models import Room
+
+    r = login("director").post(
+        reverse("org:rooms"), {"branch": world.b1.pk, "name": "5号大户室", "kind": "vip", "seats": 6}
+    )
+    assert r.status_code == 302
+    room = Room.objects.get(name="5号大户室")
+    assert list(room.seats.values_list("label", flat=True)) == ["01", "02", "03", "04", "05", "06"]
+    assert AuditLog.objects.filter(action="room.create").exists()
+
+
+def test_room_create_refuses_other_branch_and_duplicates(world):
+    from branchcare.org.models import Room
+
+    with pytest.raises(DomainError):
+        services.room_create(actor=world["director"], branch=world.b2, name="X", kind="vip", seats=2)
+    services.room_create(actor=world["director"], branch=world.b1, name="X", kind="vip", seats=2)
+    with pytest.raises(DomainError):
+        services.room_create(actor=world["director"], branch=world.b1, name="X", kind="vip", seats=2)
+    assert Room.objects.filter(name="X").count() == 1
