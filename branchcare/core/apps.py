@@ -6,3 +6,6 @@ class CoreConfig(AppConfig):
     name = "branchcare.core"
     label = "core"
     verbose_name = _("核心机制")
+
+    def ready(self) -> None:
+        from . import security  # noqa: F401  (connects the security-event receivers)

@@ -53,6 +53,7 @@ import re
 import tempfile
 import time
 import unicodedata
+import uuid
 import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -468,7 +469,8 @@ class ImportSpec:
     label: ClassVar[Any]
     audit_action: ClassVar[str]
     columns: ClassVar[tuple[Column, ...]]
-    #: Column keys identifying a row; a later row repeating them is an error naming the first line.
+    #: Column keys identifying a row; a later row repeating them is an error (on the last key's column)
+    #: naming the first line.
     unique_together: ClassVar[tuple[str, ...]] = ()
     #: Labels of the three counts on result pages and in the CLI.
     count_labels: ClassVar[dict[str, Any]] = {
@@ -719,9 +721,22 @@ def _csv_rows(path: str | os.PathLike[str], encoding: str, delimiter: str) -> It
         raise ImportFileError(_("第 %(line)d 行之后出现无法识别的字符编码。") % {"line": line}) from None
 
 
+def _unsafe_xml(exc: BaseException | None) -> bool:
+    """Whether defusedxml refused the XML somewhere in ``exc``'s chain (openpyxl re-raises it as a
+    ``ValueError``)."""
+    from defusedxml import DefusedXmlException
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, DefusedXmlException):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
 def _xlsx_open(path: str | os.PathLike[str]) -> tuple[Any, Any]:
     import openpyxl
-    from defusedxml import DefusedXmlException
 
     try:
         with warnings.catch_warnings():
@@ -733,25 +748,23 @@ def _xlsx_open(path: str | os.PathLike[str]) -> tuple[Any, Any]:
         return wb, wb.worksheets[0]
     except ImportFileError:
         raise
-    except DefusedXmlException:
-        raise ImportFileError(_msg_unsafe_xml()) from None
     except Exception as exc:  # untrusted input: any parser failure means "cannot read this file"
+        if _unsafe_xml(exc):
+            raise ImportFileError(_msg_unsafe_xml()) from None
         logger.info("xlsx refused: %s", exc.__class__.__name__)
         raise ImportFileError(_msg_bad_xlsx()) from None
 
 
 def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[Any, ...]]:
-    from defusedxml import DefusedXmlException
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield from ws.iter_rows(values_only=True)
-    except DefusedXmlException:
-        raise ImportFileError(_msg_unsafe_xml()) from None
     except ImportFileError:
         raise
     except Exception as exc:  # untrusted input
+        if _unsafe_xml(exc):
+            raise ImportFileError(_msg_unsafe_xml()) from None
         logger.info("xlsx refused while reading: %s", exc.__class__.__name__)
         raise ImportFileError(_msg_bad_xlsx()) from None
     finally:
@@ -1003,9 +1016,10 @@ def _validate(
             errors.append(RowError(row.line, header.header_of(key), value[:200], message))
 
     def flush() -> None:
+        # Rows whose cells did not parse stay in the batch (unchecked) so errors come out in line order.
         if not batch:
             return
-        spec.check_batch(batch, ctx)
+        spec.check_batch([row for row in batch if row.ok], ctx)
         good = []
         for row in batch:
             if row.errors:
@@ -1045,13 +1059,10 @@ def _validate(
             key = tuple(values[k] for k in unique)
             first = seen_keys.setdefault(key, line)
             if first != line:
-                row.error(unique[0], _("与第 %(line)d 行重复") % {"line": first})
-        if row.errors:
-            record_errors(row)
-        else:
-            batch.append(row)
-            if len(batch) >= spec.batch_size:
-                flush()
+                row.error(unique[-1], _("与第 %(line)d 行重复") % {"line": first})
+        batch.append(row)
+        if len(batch) >= spec.batch_size:
+            flush()
         if progress and data_rows % 1000 == 0 and time.monotonic() - last_report > 0.5:
             last_report = time.monotonic()
             progress(data_rows, max(estimated, data_rows), _("正在校验第 %(n)d 行") % {"n": line})
@@ -1227,6 +1238,127 @@ def execute_job(job: ImportJob) -> ImportResult | None:
     if job.status == Status.DONE:
         _remove_upload(job)
     return result
+
+
+def check_file(spec: ImportSpec, path: str | os.PathLike[str], file_name: str) -> HeaderMap:
+    """The quick checks run while the user waits: type, safety, encoding and the header row. Raises
+    :class:`ImportFileError`; the rows themselves are not read."""
+    with open_table(path, file_name) as table:
+        return _find_header(spec, iter(table))
+
+
+def _start_job(
+    *,
+    spec: ImportSpec,
+    actor: Any,
+    branch: Any,
+    path: Path,
+    file_name: str,
+    dry_run: bool,
+    skip_invalid: bool,
+) -> ImportJob:
+    from .models import ImportJob
+
+    background = path.stat().st_size > _limit("IMPORT_BACKGROUND_BYTES")
+    job = ImportJob.objects.create(
+        kind=spec.kind,
+        branch=branch,
+        created_by=actor,
+        file_name=file_name[:255],
+        file_path=str(path),
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        status=ImportJob.Status.PENDING if background else ImportJob.Status.RUNNING,
+        message=_("排队等待后台处理") if background else _("正在处理"),
+    )
+    if background:
+        from .tasks import run_import_job
+
+        transaction.on_commit(lambda: run_import_job(job.pk))
+    else:
+        execute_job(job)
+        job.refresh_from_db()
+    return job
+
+
+def _check_branch(actor: Any, branch: Any, capability: str) -> None:
+    from branchcare.org.scope import branches_for
+
+    if not branches_for(actor, capability).filter(pk=branch.pk).exists():
+        raise DomainError(_("您没有向该营业部导入数据的权限。"), field="branch")
+
+
+def import_job_start(
+    *,
+    actor: Any,
+    branch: Any,
+    kind: str,
+    upload: Any,
+    file_name: str,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+) -> ImportJob:
+    """Store an uploaded file under ``MEDIA_ROOT/imports`` and import it into ``branch`` as ``actor``.
+
+    The file's type, safety and header are checked at once (``ImportFileError`` — nothing is stored then).
+    A file up to ``IMPORT_BACKGROUND_BYTES`` is imported inline and the finished job returned; a bigger one
+    becomes a pending job run by the Huey task :func:`branchcare.core.tasks.run_import_job`."""
+    spec = get_spec(kind)
+    _check_branch(actor, branch, spec.capability)
+    file_name = os.path.basename(file_name or "") or "upload"
+    size = getattr(upload, "size", None)
+    max_bytes = _limit("IMPORT_MAX_BYTES")
+    if size is not None and size > max_bytes:
+        raise ImportFileError(
+            _("文件过大（%(size)s），上限为 %(limit)s。")
+            % {"size": human_size(size), "limit": human_size(max_bytes)}
+        )
+    ext = os.path.splitext(file_name)[1].lower()
+    if ext not in EXTENSIONS:
+        raise ImportFileError(
+            _("不支持的文件类型“%(ext)s”：请上传 .xlsx 或 .csv 文件。") % {"ext": ext or file_name}
+        )
+    path = imports_dir() / f"{uuid.uuid4().hex}{ext}"
+    with open(path, "wb") as out:
+        for chunk in (
+            upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b"")
+        ):
+            out.write(chunk)
+    try:
+        check_file(spec, path, file_name)
+    except ImportFileError:
+        path.unlink(missing_ok=True)
+        raise
+    return _start_job(
+        spec=spec,
+        actor=actor,
+        branch=branch,
+        path=path,
+        file_name=file_name,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+    )
+
+
+def import_job_confirm(*, actor: Any, job: ImportJob, skip_invalid: bool = False) -> ImportJob:
+    """Import for real the file of a previewed job (or of one refused for bad rows, now with
+    ``skip_invalid``), as a new job, without uploading it again."""
+    from .models import ImportJob
+
+    spec = get_spec(job.kind)
+    _check_branch(actor, job.branch, spec.capability)
+    path = Path(job.file_path)
+    if job.status not in (ImportJob.Status.PREVIEWED, ImportJob.Status.FAILED) or not path.is_file():
+        raise DomainError(_("该文件已导入或已失效，请重新上传。"))
+    return _start_job(
+        spec=spec,
+        actor=actor,
+        branch=job.branch,
+        path=path,
+        file_name=job.file_name,
+        dry_run=False,
+        skip_invalid=skip_invalid,
+    )
 
 
 def import_jobs_for(*, viewer: Any, capability: str = "data.import") -> Any:

@@ -35,3 +35,29 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             _current_ip.reset(token)
+
+
+SESSION_LOGIN_KEY = "branchcare_login_at"
+
+
+class SessionLifetimeMiddleware:
+    """Ends a session SESSION_ABSOLUTE_SECONDS after login (the idle timeout is SESSION_COOKIE_AGE)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        import time
+
+        from django.conf import settings
+        from django.contrib.auth import logout
+
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            started = request.session.get(SESSION_LOGIN_KEY)
+            now = int(time.time())
+            if started is None:
+                request.session[SESSION_LOGIN_KEY] = now
+            elif now - int(started) > settings.SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+        return self.get_response(request)

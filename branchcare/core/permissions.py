@@ -16,6 +16,9 @@ def require_cap(*capabilities: str) -> Callable:
         def wrapper(request, *args, **kwargs):
             user = request.user
             if not user.is_authenticated or not all(user.has_cap(c) for c in capabilities):
+                from .security import record_denial
+
+                record_denial(request, reason=",".join(capabilities))
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
