@@ -47,8 +47,20 @@ ACCOUNTS = {
 }
 
 
+def ensure_standard_roles() -> None:
+    """The roles come from a data migration; transactional tests flush them, so recreate if missing."""
+    from branchcare.org.capabilities import STANDARD_ROLES
+    from branchcare.org.models import Role
+
+    for code, (name, scope, caps) in STANDARD_ROLES.items():
+        Role.objects.get_or_create(
+            code=code, defaults={"name": name, "scope": str(scope), "capabilities": list(caps)}
+        )
+
+
 @pytest.fixture
 def world(db) -> World:
+    ensure_standard_roles()
     company = CompanyFactory()
     b1 = BranchFactory(company=company, code="B001", name="上海浦东营业部")
     b2 = BranchFactory(company=company, code="B002", name="杭州西湖营业部")

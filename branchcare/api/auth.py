@@ -8,18 +8,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from branchcare.core.audit import audit_log
-
 from .schema import error_responses
+from .services import api_token_issue
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenCredentialsSerializer(serializers.Serializer):
     username = serializers.CharField(
         max_length=150,
         error_messages={"required": gettext_lazy("请输入用户名。"), "blank": gettext_lazy("请输入用户名。")},
@@ -33,7 +31,7 @@ class TokenRequestSerializer(serializers.Serializer):
     )
 
 
-class TokenResponseSerializer(serializers.Serializer):
+class TokenSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="在请求头中以 `Authorization: Token <token>` 发送。")
 
 
@@ -53,11 +51,11 @@ class ObtainTokenView(APIView):
         summary="获取 API 令牌",
         tags=["auth"],
         auth=[],
-        request=TokenRequestSerializer,
-        responses={200: TokenResponseSerializer, **error_responses(400, 429)},
+        request=TokenCredentialsSerializer,
+        responses={200: TokenSerializer, **error_responses(400, 429)},
     )
     def post(self, request: Request) -> Response:
-        serializer = TokenRequestSerializer(data=request.data)
+        serializer = TokenCredentialsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(
             request,
@@ -72,6 +70,4 @@ class ObtainTokenView(APIView):
                     detail=_("登录失败次数过多，账号已被暂时锁定。"),
                 )
             raise exceptions.ValidationError({"non_field_errors": [_("用户名或密码错误。")]})
-        token, _created = Token.objects.get_or_create(user=user)
-        audit_log(actor=user, action="auth.api_token", obj=user)
-        return Response({"token": token.key})
+        return Response({"token": api_token_issue(user=user).key})

@@ -6,6 +6,7 @@ from functools import cached_property
 from typing import Any
 
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from rest_framework.pagination import PageNumberPagination
 
 from branchcare.clients.selectors import count_capped
@@ -28,7 +29,7 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        if hasattr(self.object_list, "query"):
+        if isinstance(self.object_list, QuerySet):
             return count_capped(self.object_list, COUNT_CAP)[0]
         return len(self.object_list)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 
@@ -23,10 +23,30 @@ _DESCRIPTIONS = {
 }
 
 
-def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
-    """``{status: OpenApiResponse}`` for the given error statuses, to merge into ``extend_schema(responses=…)``."""
+# Detail routes accept any path segment (``lookup_value_regex = ID_SEGMENT``) so that a malformed id
+# reaches the view and answers a JSON 404 instead of falling through to the HTML 404 page; the schema
+# still documents the id as an integer.
+ID_SEGMENT = r"[^/]+"
+
+
+def id_parameter(description: str) -> OpenApiParameter:
+    return OpenApiParameter("id", int, OpenApiParameter.PATH, description=description)
+
+
+PAGE_NOT_FOUND = "页码超出范围。"
+
+
+def error_responses(*codes: int, descriptions: dict[int, str] | None = None) -> dict[int, OpenApiResponse]:
+    """``{status: OpenApiResponse}`` for the given error statuses, to merge into ``extend_schema(responses=…)``.
+    ``descriptions`` overrides the standard wording (e.g. 404 on a list means a page out of range)."""
+    wording = {**_DESCRIPTIONS, **(descriptions or {})}
     out: dict[int, OpenApiResponse] = {}
     for code in codes:
         body = OpenApiTypes.OBJECT if code == 400 else ErrorSerializer
-        out[code] = OpenApiResponse(response=body, description=_DESCRIPTIONS[code])
+        out[code] = OpenApiResponse(response=body, description=wording[code])
     return out
+
+
+def list_error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    """Error answers of a paginated list: ``codes`` plus 404 for a page out of range."""
+    return error_responses(*codes, 404, descriptions={404: PAGE_NOT_FOUND})

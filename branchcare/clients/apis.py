@@ -8,7 +8,7 @@ masked for callers without ``Cap.PERSONAL_DATA_VIEW``, who may not write them ei
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,14 +17,14 @@ from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from branchcare.api.pagination import CappedCountPagination
 from branchcare.api.params import clean_query_params
 from branchcare.api.permissions import HasCapability
-from branchcare.api.schema import error_responses
+from branchcare.api.schema import ID_SEGMENT, error_responses, id_parameter, list_error_responses
 from branchcare.api.serializers import CONTEXT_PERSONAL_DATA, PersonalDataMaskingMixin
+from branchcare.api.typing import AuthedRequest
 from branchcare.org.apis import (
     BranchBriefSerializer,
     StaffBriefSerializer,
@@ -93,7 +93,7 @@ def _required(message: Any) -> dict[str, Any]:
     return {"required": message, "blank": message, "null": message}
 
 
-_DATE_ERRORS = {"invalid": gettext_lazy("日期格式应为 YYYY-MM-DD。")}
+_DATE_ERRORS: dict[str, Any] = {"invalid": gettext_lazy("日期格式应为 YYYY-MM-DD。")}
 
 
 class ClientWriteSerializer(serializers.Serializer):
@@ -237,13 +237,15 @@ class ClientWriteSerializer(serializers.Serializer):
         request = self.context.get("request")
         if request is not None:
             branches = branches_visible_to(request.user)
-            self.fields["manager"].queryset = User.objects.filter(branch__in=branches)
-            self.fields["seat"].queryset = Seat.objects.filter(room__branch__in=branches).select_related(
-                "room"
-            )
+            manager = cast(serializers.PrimaryKeyRelatedField, self.fields["manager"])
+            manager.queryset = User.objects.filter(branch__in=branches)
+            seat = cast(serializers.PrimaryKeyRelatedField, self.fields["seat"])
+            seat.queryset = Seat.objects.filter(room__branch__in=branches).select_related("room")
 
 
 class ClientCreateSerializer(ClientWriteSerializer):
+    """A new client: the writable fields, and ``branch`` for company-scope callers (no ``version``)."""
+
     branch = serializers.IntegerField(
         required=False,
         min_value=1,
@@ -346,6 +348,7 @@ CLIENT_FILTERS = [
     OpenApiParameter("sort", str, enum=list(SORTS), description="排序，默认 client_no；前缀 - 为降序"),
 ]
 TAGS = ["clients"]
+CLIENT_ID = [id_parameter("客户 id")]
 
 
 @extend_schema_view(
@@ -354,10 +357,13 @@ TAGS = ["clients"]
         tags=TAGS,
         parameters=CLIENT_FILTERS,
         description="在您的数据范围内查找客户。未持有“查看个人敏感信息”权限时手机号与证件号码已脱敏。",
-        responses={200: ClientSerializer(many=True), **error_responses(401, 403)},
+        responses={200: ClientSerializer(many=True), **list_error_responses(401, 403)},
     ),
     retrieve=extend_schema(
-        summary="客户详情", tags=TAGS, responses={200: ClientSerializer, **error_responses(401, 403, 404)}
+        parameters=CLIENT_ID,
+        summary="客户详情",
+        tags=TAGS,
+        responses={200: ClientSerializer, **error_responses(401, 403, 404)},
     ),
     create=extend_schema(
         summary="新建客户",
@@ -366,18 +372,23 @@ TAGS = ["clients"]
         responses={201: ClientSerializer, **error_responses(400, 401, 403)},
     ),
     update=extend_schema(
+        parameters=CLIENT_ID,
         summary="修改客户（整体）",
+        description="须提供 client_no 与 name；未提供的可选字段保持原值。传入 version 可避免覆盖他人的修改。",
         tags=TAGS,
         request=ClientWriteSerializer,
         responses={200: ClientSerializer, **error_responses(400, 401, 403, 404, 409)},
     ),
     partial_update=extend_schema(
+        parameters=CLIENT_ID,
         summary="修改客户（部分字段）",
+        description="只修改提供的字段。传入 version 可避免覆盖他人的修改。",
         tags=TAGS,
         request=ClientWriteSerializer,
         responses={200: ClientSerializer, **error_responses(400, 401, 403, 404, 409)},
     ),
     holdings=extend_schema(
+        parameters=CLIENT_ID,
         summary="客户持仓",
         tags=TAGS,
         responses={200: HoldingSerializer(many=True), **error_responses(401, 403, 404)},
@@ -400,29 +411,30 @@ class ClientViewSet(viewsets.GenericViewSet):
     queryset = Client.objects.none()  # for schema introspection only; reads go through the selectors
     pagination_class = CappedCountPagination
     parser_classes = [JSONParser]
+    lookup_value_regex = ID_SEGMENT
 
     def get_serializer_context(self) -> dict:
         return {
             **super().get_serializer_context(),
-            CONTEXT_PERSONAL_DATA: can_view_personal_data(self.request.user),
+            CONTEXT_PERSONAL_DATA: can_view_personal_data(cast(User, self.request.user)),
         }
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthedRequest) -> Response:
         filters = ClientFilters.from_params(
             clean_query_params(request.query_params, int_params=("manager", "branch"))
         )
         page = self.paginate_queryset(client_list(viewer=request.user, filters=filters))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthedRequest, pk: str) -> Response:
         return Response(self.get_serializer(client_get_for(viewer=request.user, pk=pk)).data)
 
     @action(detail=True, methods=["get"], pagination_class=None)
-    def holdings(self, request: Request, pk: str) -> Response:
+    def holdings(self, request: AuthedRequest, pk: str) -> Response:
         rows = holdings_for(client=client_get_for(viewer=request.user, pk=pk))
         return Response(HoldingSerializer(rows, many=True).data)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthedRequest) -> Response:
         _refuse_personal_data_write(request.user, request.data)
         serializer = ClientCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
@@ -431,7 +443,7 @@ class ClientViewSet(viewsets.GenericViewSet):
         client = client_create(actor=request.user, branch=branch, data=data)
         return Response(self.get_serializer(client).data, status=status.HTTP_201_CREATED)
 
-    def update(self, request: Request, pk: str, partial: bool = False) -> Response:
+    def update(self, request: AuthedRequest, pk: str, partial: bool = False) -> Response:
         client = client_get_for(viewer=request.user, pk=pk, capability=Cap.CLIENTS_EDIT)
         _refuse_personal_data_write(request.user, request.data)
         serializer = ClientWriteSerializer(
@@ -446,5 +458,5 @@ class ClientViewSet(viewsets.GenericViewSet):
         )
         return Response(self.get_serializer(client).data)
 
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: AuthedRequest, pk: str) -> Response:
         return self.update(request, pk, partial=True)

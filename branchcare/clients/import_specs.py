@@ -75,6 +75,9 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
 
 _CLIENT_NO = re.compile(r"[0-9A-Za-z]{1,20}")
 _ID_NUMBER = re.compile(r"[0-9A-Z]{5,32}")
+_PHONE_JUNK = re.compile(r"[\s\-()（）]")
+_ID_JUNK = re.compile(r"[\s\-]")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
 def parse_client_no(value: Any) -> str:
@@ -89,7 +92,7 @@ def parse_phone(value: Any) -> str:
     """Phone digits only: spaces, dashes and brackets removed, a +86/0086 prefix dropped; 5–20 digits;
     a number starting with 1 must be an 11-digit mainland mobile number."""
     text = clean_text(value)
-    digits = re.sub(r"[\s\-()（）]", "", text)
+    digits = _PHONE_JUNK.sub("", text)
     if digits.startswith("+"):
         digits = digits[1:]
     if digits.startswith("0086"):
@@ -98,7 +101,7 @@ def parse_phone(value: Any) -> str:
         digits = digits[2:]
     if not digits.isdigit() or not 5 <= len(digits) <= 20:
         raise CellError(_("手机号码格式不正确"))
-    if digits.startswith("1") and not re.fullmatch(r"1[3-9]\d{9}", digits):
+    if digits.startswith("1") and not _MOBILE.fullmatch(digits):
         raise CellError(_("手机号码应为 11 位"))
     return digits
 
@@ -108,7 +111,7 @@ def parse_id_number(value: Any) -> str:
     already lost its last digits and is refused."""
     if isinstance(value, float) or (isinstance(value, int) and len(str(value)) > 15):
         raise CellError(_("证件号码被 Excel 存成了数字，末几位可能已丢失：请把该列设为文本格式后重新导出"))
-    text = re.sub(r"[\s\-]", "", clean_text(value)).upper()
+    text = _ID_JUNK.sub("", clean_text(value)).upper()
     if not _ID_NUMBER.fullmatch(text):
         raise CellError(_("证件号码格式不正确"))
     return text
@@ -165,8 +168,6 @@ class ClientImportContext:
     managers_ci: dict[str, int | None]  # lower-cased username -> pk (None when ambiguous)
     managers_by_name: dict[str, int | None]  # staff name -> pk (None when two share it)
     manager_errors: dict[str, str] = field(default_factory=dict)
-    existing: int = 0
-    new: int = 0
 
 
 class ClientImportSpec(ImportSpec):
@@ -377,15 +378,16 @@ class ClientImportSpec(ImportSpec):
             birthday, opened = values.get("birthday"), values.get("opened_on")
             if birthday and opened and opened < birthday:
                 row.error("opened_on", _("开户日期早于出生日期"))
-        nos = [row.values["client_no"] for row in rows if row.ok]
-        found = set(
-            Client.objects.filter(branch=ctx.branch, client_no__in=nos).values_list("client_no", flat=True)
-        )
-        ctx.existing += len(found)
-        ctx.new += len(nos) - len(found)
 
-    def preview_counts(self, ctx: ClientImportContext) -> Counts:
-        return Counts(created=ctx.new, updated=ctx.existing)
+    def preview_counts(self, batches: Iterable[list[dict[str, Any]]], ctx: ClientImportContext) -> Counts:
+        """How many client numbers are new and how many exist already (the latter may turn out unchanged)."""
+        counts = Counts()
+        for records in batches:
+            for part in _chunks([r["client_no"] for r in records], _lookup_batch()):
+                found = Client.objects.filter(branch=ctx.branch, client_no__in=part).count()
+                counts.updated += found
+                counts.created += len(part) - found
+        return counts
 
     def commit(self, batches: Iterable[list[dict[str, Any]]], ctx: ClientImportContext) -> Counts:
         """Upsert the clients (see :func:`clients_import_commit`)."""
@@ -682,7 +684,7 @@ class HoldingImportSpec(ImportSpec):
                 ctx.client_ids.add(client_id)  # type: ignore[arg-type]
                 ctx.positions += 1 if values["quantity"] > 0 else 0
 
-    def preview_counts(self, ctx: HoldingImportContext) -> Counts:
+    def preview_counts(self, batches: Iterable[list[dict[str, Any]]], ctx: HoldingImportContext) -> Counts:
         return Counts(created=ctx.positions, updated=len(ctx.client_ids))
 
     def commit(self, batches: Iterable[list[dict[str, Any]]], ctx: HoldingImportContext) -> Counts:

@@ -136,7 +136,7 @@ def clients_reassign(*, actor: User, client_ids: Iterable[int], manager: User) -
     """Move the given clients (those the actor may reassign) to ``manager``; returns how many moved."""
     ids = list(client_ids)
     clients = list(
-        scoped(Client.objects.select_for_update(), actor, Cap.CLIENTS_REASSIGN)
+        scoped(Client.objects.select_for_update(of=("self",)), actor, Cap.CLIENTS_REASSIGN)
         .filter(pk__in=ids)
         .select_related("manager")
     )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.translation import gettext_lazy as _
 
 from branchcare.core import timeline
 from branchcare.core.models import AuditLog
+
+from .models import Client
 
 ACTION_TITLES = {
     "client.create": (_("建立客户档案"), "bi-person-plus"),
@@ -15,21 +18,33 @@ ACTION_TITLES = {
     "holdings.replace": (_("更新持仓"), "bi-briefcase"),
     "holdings.import": (_("导入持仓"), "bi-upload"),
 }
+EXTRA_LABELS = {"holdings": _("持仓"), "as_of": _("日期"), "source": _("来源")}
+
+
+def _label(field_name: str) -> str:
+    try:
+        return str(Client._meta.get_field(field_name).verbose_name)
+    except FieldDoesNotExist:
+        return str(EXTRA_LABELS.get(field_name, field_name))
 
 
 def client_record_events(*, client, viewer, start, end):
-    rows = AuditLog.objects.filter(
-        object_type="clients.client", object_id=str(client.pk), created_at__range=(start, end)
-    ).only("created_at", "action", "actor_username", "changes")[:200]
+    rows = (
+        AuditLog.objects.filter(
+            object_type="clients.client", object_id=str(client.pk), created_at__range=(start, end)
+        )
+        .select_related("actor")
+        .only("created_at", "action", "actor_username", "changes", "actor__name", "actor__username")[:200]
+    )
     for row in rows:
         title, icon = ACTION_TITLES.get(row.action, (row.action, "bi-dot"))
-        fields = ", ".join(sorted(row.changes)) if isinstance(row.changes, dict) else ""
+        fields = "、".join(sorted(_label(k) for k in row.changes)) if isinstance(row.changes, dict) else ""
         yield timeline.TimelineEvent(
             at=row.created_at,
             kind="record",
             title=str(title),
-            detail=fields,
-            actor=row.actor_username,
+            detail=str(_("变更：%(f)s") % {"f": fields}) if fields else "",
+            actor=str(row.actor) if row.actor else row.actor_username,
             icon=icon,
         )
 

@@ -1,3 +1,14 @@
-"""Import pages (upload, preview, progress, result). Filled in by the import feature."""
+"""Import pages (upload, preview, progress, result), included under ``/clients/import/`` in the
+``clients`` namespace."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views_import
+
+urlpatterns = [
+    path("", views_import.import_view, name="import"),
+    path("jobs/<int:pk>/", views_import.import_job_view, name="import_job"),
+    path("jobs/<int:pk>/progress/", views_import.import_job_progress_view, name="import_job_progress"),
+    path("jobs/<int:pk>/errors.xlsx", views_import.import_errors_view, name="import_errors"),
+    path("templates/<slug:kind>.xlsx", views_import.import_template_view, name="import_template"),
+]

@@ -23,7 +23,7 @@ class BootstrapFormMixin:
             if isinstance(widget, forms.CheckboxInput):
                 widget.attrs.setdefault("class", "form-check-input")
             elif isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
-                continue
+                widget.attrs.setdefault("class", "form-check-input")
             elif isinstance(widget, forms.Select | forms.SelectMultiple):
                 widget.attrs.setdefault("class", "form-select")
             else:

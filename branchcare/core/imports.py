@@ -168,12 +168,14 @@ _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 def clean_text(value: Any) -> str:
     """Any cell as trimmed text: NFKC (full-width letters, digits and spaces become half-width), zero-width
     characters removed; whole-number floats lose their ``.0``; dates become ISO dates."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
+    if value.__class__ is str:
         if value.isascii():
             return value.strip()
         return unicodedata.normalize("NFKC", value).translate(_ZERO_WIDTH).strip()
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return clean_text(str(value))
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
@@ -189,11 +191,12 @@ def clean_text(value: Any) -> str:
 
 def _clean(value: Any) -> Any:
     """A raw cell made ready for a parser: strings cleaned, other types passed through; blank -> ``None``."""
-    if value is None:
-        return None
+    if value.__class__ is str:
+        if value.isascii():
+            return value.strip() or None
+        return unicodedata.normalize("NFKC", value).translate(_ZERO_WIDTH).strip() or None
     if isinstance(value, str):
-        value = clean_text(value)
-        return value or None
+        return clean_text(value) or None
     return value
 
 
@@ -296,6 +299,7 @@ _DATE_MAX = dt.date(2100, 12, 31)
 _DATE_YMD = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 _DATE_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _SERIAL = re.compile(r"\d{1,5}(?:\.\d+)?")
+_TIME_PART = re.compile(r"[ T]\d{1,2}:")
 
 
 def _from_serial(serial: float) -> dt.date:
@@ -322,7 +326,16 @@ def parse_date(value: Any) -> dt.date:
         result = _from_serial(float(value))
     else:
         text = clean_text(value)
-        text = re.split(r"[ T]\d{1,2}:", text, maxsplit=1)[0].strip()
+        if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.isascii():
+            try:  # the common case, in C
+                result = dt.date.fromisoformat(text)
+            except ValueError:
+                pass
+            else:
+                if not _DATE_MIN <= result <= _DATE_MAX:
+                    raise CellError(_("日期超出范围（1900–2100 年）"))
+                return result
+        text = _TIME_PART.split(text, maxsplit=1)[0].strip()
         try:
             if (m := _DATE_YMD.fullmatch(text)) or (m := _DATE_COMPACT.fullmatch(text)):
                 result = dt.date(int(m[1]), int(m[2]), int(m[3]))
@@ -339,19 +352,28 @@ def parse_date(value: Any) -> dt.date:
     return result
 
 
+_KEY_JUNK = re.compile(r"[\s_\-]+")
+
+
 def norm_key(text: Any) -> str:
     """A value or header reduced for comparison: NFKC, lower case, no spaces, ``_`` or ``-``."""
-    return re.sub(r"[\s_\-]+", "", clean_text(text)).lower()
+    return _KEY_JUNK.sub("", clean_text(text)).lower()
 
 
 _TRUE = {"是", "y", "yes", "true", "1", "√", "✓", "对", "有"}
 _FALSE = {"否", "n", "no", "false", "0", "×", "✗", "x", "无", "不是"}
+_TRUE_EXACT = frozenset({"是", "Y", "y", "1", 1})
+_FALSE_EXACT = frozenset({"否", "N", "n", "0", 0})
 
 
 def parse_bool(value: Any) -> bool:
     """是/否, Y/N, yes/no, true/false, 1/0, √/×."""
     if isinstance(value, bool):
         return value
+    if value in _TRUE_EXACT:
+        return True
+    if value in _FALSE_EXACT:
+        return False
     key = norm_key(value)
     if key in _TRUE:
         return True
@@ -381,8 +403,11 @@ def parse_choice(choices: dict[str, str], *, hint: str = "") -> Callable[[Any], 
     """One of a fixed set: ``choices`` maps every accepted spelling (any case, spaces, full-width) to the
     stored value."""
     table = {norm_key(k): v for k, v in choices.items()}
+    exact = dict(choices)
 
     def parse(value: Any) -> str:
+        if value.__class__ is str and value in exact:
+            return exact[value]
         key = norm_key(value)
         if key in table:
             return table[key]
@@ -492,8 +517,9 @@ class ImportSpec:
         """Check rows against the database; call ``row.error(key, message)`` for each problem, and put any
         resolved values (ids) into ``row.values``."""
 
-    def preview_counts(self, ctx: Any) -> Counts:
-        """On a dry run: what a commit would do, as far as it is known."""
+    def preview_counts(self, batches: Iterable[list[dict[str, Any]]], ctx: Any) -> Counts:
+        """On a dry run: what a commit of the valid records would do, as far as it can be known without
+        writing."""
         return Counts()
 
     def commit(self, batches: Iterable[list[dict[str, Any]]], ctx: Any) -> Counts:
@@ -1031,41 +1057,45 @@ def _validate(
 
     line = header.line
     data_rows = 0
+    plan = [(idx, col.key, col.parse, col.allow_blank, col.default) for idx, col, _h in cols]
+    keys = [col.key for _i, col, _h in cols]
+    width = max((idx for idx, *_rest in plan), default=-1) + 1
+    msg_blank = _("不能为空")
+    batch_size = spec.batch_size
     for line, cells in enumerate(rows, start=header.line + 1):  # noqa: B007
-        if _is_blank_row(cells):
+        if len(cells) < width:
+            cells = [*cells, *([None] * (width - len(cells)))]
+        cleaned = [_clean(cells[idx]) for idx, *_rest in plan]
+        if cleaned.count(None) == len(cleaned) and _is_blank_row(cells):
             continue
         data_rows += 1
         if data_rows > max_rows:
             raise ImportFileError(
                 _("文件行数超过上限（%(limit)d 行），请拆分后分批导入。") % {"limit": max_rows}
             )
-        n = len(cells)
         values: dict[str, Any] = {}
-        raw: dict[str, Any] = {}
-        row = Row(line, values, raw)
-        for idx, col, _header in cols:
-            cell = _clean(cells[idx]) if idx < n else None
-            raw[col.key] = cell
+        row = Row(line, values, dict(zip(keys, cleaned, strict=True)))
+        for (_idx, key, parse, allow_blank, default), cell in zip(plan, cleaned, strict=True):
             if cell is None:
-                if not col.allow_blank:
-                    row.error(col.key, _("不能为空"))
-                values[col.key] = col.default
+                if not allow_blank:
+                    row.error(key, msg_blank)
+                values[key] = default
                 continue
             try:
-                values[col.key] = col.parse(cell)
+                values[key] = parse(cell)
             except CellError as exc:
-                row.error(col.key, exc.message)
+                row.error(key, exc.message)
         if unique and not row.errors:
-            key = tuple(values[k] for k in unique)
-            first = seen_keys.setdefault(key, line)
+            key_value = tuple(values[k] for k in unique)
+            first = seen_keys.setdefault(key_value, line)
             if first != line:
                 row.error(unique[-1], _("与第 %(line)d 行重复") % {"line": first})
         batch.append(row)
-        if len(batch) >= spec.batch_size:
+        if len(batch) >= batch_size:
             flush()
-        if progress and data_rows % 1000 == 0 and time.monotonic() - last_report > 0.5:
-            last_report = time.monotonic()
-            progress(data_rows, max(estimated, data_rows), _("正在校验第 %(n)d 行") % {"n": line})
+            if progress and time.monotonic() - last_report > 0.5:
+                last_report = time.monotonic()
+                progress(data_rows, max(estimated, data_rows), _("正在校验第 %(n)d 行") % {"n": line})
     flush()
     result.total_rows = data_rows
     if data_rows == 0:
@@ -1108,7 +1138,7 @@ def run_import(
             )
         result.validate_seconds = time.perf_counter() - started
         if dry_run:
-            result.counts = spec.preview_counts(ctx)
+            result.counts = spec.preview_counts(iter(spool), ctx)
             return result
         if (result.bad_rows and not skip_invalid) or spool.records == 0:
             return result

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from branchcare.api.params import clean_query_params
 from branchcare.api.permissions import HasCapability
-from branchcare.api.schema import error_responses
+from branchcare.api.schema import ID_SEGMENT, error_responses, id_parameter, list_error_responses
 from branchcare.api.serializers import CONTEXT_PERSONAL_DATA, PersonalDataMaskingMixin
+from branchcare.api.typing import AuthedRequest
 
 from .capabilities import ALL_CAPABILITIES, Cap
 from .models import Branch, Role, Team, User
@@ -125,7 +127,7 @@ class MeView(APIView):
         tags=["org"],
         responses={200: MeSerializer, **error_responses(401)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         user = User.objects.select_related("branch", "team").prefetch_related("roles").get(pk=request.user.pk)
         return Response(MeSerializer(user).data)
 
@@ -134,7 +136,7 @@ class MeView(APIView):
     list=extend_schema(
         summary="可见营业部",
         tags=["org"],
-        responses={200: BranchSerializer(many=True), **error_responses(401)},
+        responses={200: BranchSerializer(many=True), **list_error_responses(401)},
     ),
 )
 class BranchViewSet(viewsets.GenericViewSet):
@@ -144,7 +146,7 @@ class BranchViewSet(viewsets.GenericViewSet):
     serializer_class = BranchSerializer
     queryset = Branch.objects.none()  # for schema introspection; reads use branches_visible_to()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthedRequest) -> Response:
         page = self.paginate_queryset(branches_visible_to(request.user))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -157,10 +159,13 @@ STAFF_QUERY = OpenApiParameter("q", str, description="按登录账号或姓名�
         summary="员工列表",
         tags=["org"],
         parameters=[STAFF_QUERY],
-        responses={200: StaffSerializer(many=True), **error_responses(401, 403)},
+        responses={200: StaffSerializer(many=True), **list_error_responses(401, 403)},
     ),
     retrieve=extend_schema(
-        summary="员工详情", tags=["org"], responses={200: StaffSerializer, **error_responses(401, 403, 404)}
+        parameters=[id_parameter("员工 id")],
+        summary="员工详情",
+        tags=["org"],
+        responses={200: StaffSerializer, **error_responses(401, 403, 404)},
     ),
 )
 class StaffViewSet(viewsets.GenericViewSet):
@@ -171,17 +176,18 @@ class StaffViewSet(viewsets.GenericViewSet):
     required_capabilities = {"list": Cap.STAFF_VIEW, "retrieve": Cap.STAFF_VIEW}
     serializer_class = StaffSerializer
     queryset = User.objects.none()  # for schema introspection; reads go through org.selectors
+    lookup_value_regex = ID_SEGMENT
 
     def get_serializer_context(self) -> dict:
         return {
             **super().get_serializer_context(),
-            CONTEXT_PERSONAL_DATA: can_view_personal_data(self.request.user),
+            CONTEXT_PERSONAL_DATA: can_view_personal_data(cast(User, self.request.user)),
         }
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthedRequest) -> Response:
         params = clean_query_params(request.query_params)
         page = self.paginate_queryset(staff_list(viewer=request.user, q=params.get("q", "").strip()[:50]))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthedRequest, pk: str) -> Response:
         return Response(self.get_serializer(staff_get_for(viewer=request.user, pk=pk)).data)

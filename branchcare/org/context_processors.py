@@ -47,8 +47,16 @@ def navigation(request: HttpRequest) -> dict:
                     url = reverse(url_name)
                 except NoReverseMatch:  # an app not installed in this deployment
                     continue
-                active = path == url if url == "/" else path.startswith(url)
-                visible.append({"label": item_label, "url": url, "icon": icon, "active": active})
+                visible.append({"label": item_label, "url": url, "icon": icon, "active": False})
         if visible:
             groups.append({"label": label, "items": visible})
+    # Highlight only the item whose URL is the longest prefix of the current path.
+    matches = [
+        i
+        for g in groups
+        for i in g["items"]
+        if (path == i["url"] if i["url"] == "/" else path.startswith(i["url"]))
+    ]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["active"] = True
     return {"nav_groups": groups, "nav_can_search": user.has_cap(Cap.CLIENTS_VIEW)}

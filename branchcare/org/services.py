@@ -67,7 +67,7 @@ def staff_create(
 @transaction.atomic
 def staff_update(*, actor: User, user: User, data: dict[str, Any], roles: list[Role] | None = None) -> User:
     """Change a staff member's details, placement and roles."""
-    locked = User.objects.select_for_update().get(pk=user.pk)
+    locked = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
     new_branch = data.get("branch", locked.branch)
     _check_staff_placement(
         actor=actor, branch=new_branch, team=data.get("team", locked.team), roles=roles or []

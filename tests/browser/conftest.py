@@ -29,10 +29,20 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 TIMEOUT_MS = 10_000
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item, so the ``page`` fixture can tell that the test failed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh (installs chromium + fonts-noto-cjk)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh (installs chromium + fonts-noto-cjk)"
+        )
     # Playwright's sync API keeps an event loop running in the main thread; the ORM calls made by the
     # tests themselves (building data, checking results) are synchronous and safe here.
     old = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
@@ -53,20 +63,25 @@ def browser() -> Iterator:
 
 
 @pytest.fixture
-def page(browser, live_server) -> Iterator:
-    """A page in a fresh zh-CN context. Uncaught JS errors and failed static files fail the test."""
+def page(browser, live_server, request) -> Iterator:
+    """A page in a fresh zh-CN context. Uncaught JS errors and failed static files fail the test; a failed
+    test leaves a screenshot FAILED-<test>.png next to the others."""
     context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 800})
     context.set_default_timeout(TIMEOUT_MS)
     pg = context.new_page()
     problems: list[str] = []
+
+    def on_response(response) -> None:
+        if "/static/" in response.url and response.status >= 400:
+            problems.append(f"static file {response.status}: {response.url}")
+
     pg.on("pageerror", lambda exc: problems.append(f"JS error: {exc}"))
-    pg.on(
-        "response",
-        lambda r: problems.append(f"static {r.status}: {r.url}") if "/static/" in r.url and r.status >= 400 else None,
-    )
-    pg.problems = problems  # type: ignore[attr-defined]
+    pg.on("response", on_response)
     try:
         yield pg
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
+            shot(pg, f"FAILED-{request.node.name}")
     finally:
         context.close()
     assert not problems, problems
@@ -74,16 +89,8 @@ def page(browser, live_server) -> Iterator:
 
 @pytest.fixture
 def browser_world(transactional_db, request):
-    """The shared ``world`` under a transactional database, so the live server thread sees it.
-
-    Transactional tests flush the database afterwards, which also removes the standard roles the data
-    migration created; put them back before the world's accounts are given their roles.
-    """
-    from branchcare.org.capabilities import STANDARD_ROLES
-    from branchcare.org.models import Role
-
-    for code, (name, scope, caps) in STANDARD_ROLES.items():
-        Role.objects.get_or_create(code=code, defaults={"name": name, "scope": str(scope), "capabilities": list(caps)})
+    """The shared ``world`` under a transactional database, so the live server thread sees it
+    (``world`` recreates the standard roles that transactional flushes remove)."""
     return request.getfixturevalue("world")
 
 

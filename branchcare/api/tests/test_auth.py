@@ -38,7 +38,9 @@ def test_token_accepts_form_encoded_credentials(world):
 
 
 def test_wrong_password_is_400_in_chinese_and_issues_no_token(world):
-    response = api_client().post(TOKEN_URL, {"username": "manager1", "password": "wrong-password"}, format="json")
+    response = api_client().post(
+        TOKEN_URL, {"username": "manager1", "password": "wrong-password"}, format="json"
+    )
 
     assert response.status_code == 400
     assert response.json() == {"non_field_errors": ["用户名或密码错误。"]}
@@ -73,7 +75,10 @@ def test_repeated_failures_lock_the_account_out_with_429(world):
     # given: as many failures as axes allows
     client = api_client()
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
-        assert client.post(TOKEN_URL, {"username": "manager1", "password": "bad"}, format="json").status_code == 400
+        assert (
+            client.post(TOKEN_URL, {"username": "manager1", "password": "bad"}, format="json").status_code
+            == 400
+        )
     last = client.post(TOKEN_URL, {"username": "manager1", "password": "bad"}, format="json")
     assert last.status_code == 429
 
@@ -89,7 +94,11 @@ def test_repeated_failures_lock_the_account_out_with_429(world):
 
 
 def test_token_authenticates_me(world):
-    token = api_client().post(TOKEN_URL, {"username": "manager1", "password": PASSWORD}, format="json").json()["token"]
+    token = (
+        api_client()
+        .post(TOKEN_URL, {"username": "manager1", "password": PASSWORD}, format="json")
+        .json()["token"]
+    )
     client = api_client()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from branchcare.api.testing import api_client
-from branchcare.clients.models import Client
+from branchcare.clients.models import Client, Security
 from branchcare.core.models import AuditLog
 from branchcare.org.capabilities import Cap, Scope
 from branchcare.org.models import Role
@@ -461,6 +461,8 @@ def test_holdings_are_valued_at_the_last_close(world):
     HoldingFactory(client=world.client_m1, security=security, quantity=1000, cost_price=Decimal("10.00"))
     HoldingFactory(client=world.client_m1, security=SecurityFactory(code="000001"), quantity=100)  # no prices
 
+    security_id = Security.objects.get(code="600036").pk
+
     # when
     response = api_client(world["manager1"]).get(f"{detail(world.client_m1)}holdings/")
 
@@ -469,7 +471,7 @@ def test_holdings_are_valued_at_the_last_close(world):
     rows = {row["security"]["code"]: row for row in response.json()}
     assert rows["600036"] == {
         "security": {
-            "id": security.pk,
+            "id": security_id,
             "code": "600036",
             "name": "招商银行",
             "exchange": "SH",

@@ -76,7 +76,7 @@ def test_detail_timeline_shows_record_changes(world, login):
         },
     )
     body = c.get(reverse("clients:detail", args=[world.client_m1.pk])).content.decode()
-    assert "修改客户资料" in body and "risk_level" in body
+    assert "修改客户资料" in body and "风险等级" in body
 
 
 def test_timeline_is_an_extension_point(world, login):
