@@ -25,15 +25,11 @@ from branchcare.api.permissions import HasCapability
 from branchcare.api.schema import ID_SEGMENT, error_responses, id_parameter, list_error_responses
 from branchcare.api.serializers import CONTEXT_PERSONAL_DATA, PersonalDataMaskingMixin
 from branchcare.api.typing import AuthedRequest
-from branchcare.org.apis import (
-    BranchBriefSerializer,
-    StaffBriefSerializer,
-    branches_visible_to,
-    can_view_personal_data,
-)
+from branchcare.org.apis import BranchBriefSerializer, StaffBriefSerializer
 from branchcare.org.capabilities import Cap, Scope
 from branchcare.org.models import Branch, Seat, User
 from branchcare.org.scope import branches_for
+from branchcare.org.selectors import branches_visible_to
 
 from .models import Client, Security
 from .selectors import SORTS, ClientFilters, client_get_for, client_list, holdings_for
@@ -306,7 +302,7 @@ def _refuse_personal_data_write(user: User, payload: Any) -> None:
     back unchanged would otherwise overwrite the real one. Checked on the raw payload, before
     validation, so such a caller learns nothing from validation messages. 403, nothing written."""
     writes_personal = isinstance(payload, Mapping) and any(name in payload for name in PERSONAL_FIELDS)
-    if writes_personal and not can_view_personal_data(user):
+    if writes_personal and not user.has_cap(Cap.PERSONAL_DATA_VIEW):
         raise exceptions.PermissionDenied(_("您没有查看或修改手机号、证件号码的权限。"))
 
 
@@ -416,7 +412,7 @@ class ClientViewSet(viewsets.GenericViewSet):
     def get_serializer_context(self) -> dict:
         return {
             **super().get_serializer_context(),
-            CONTEXT_PERSONAL_DATA: can_view_personal_data(cast(User, self.request.user)),
+            CONTEXT_PERSONAL_DATA: cast(User, self.request.user).has_cap(Cap.PERSONAL_DATA_VIEW),
         }
 
     def list(self, request: AuthedRequest) -> Response:

@@ -18,6 +18,7 @@ the code. Each client gets a ``holdings.import`` audit record with its positions
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -46,8 +47,6 @@ from branchcare.core.imports import (
     parse_int,
     parse_text,
 )
-from branchcare.core.middleware import current_ip
-from branchcare.core.models import AuditLog
 from branchcare.org.models import Branch, User
 
 from .models import Client, Holding, Security
@@ -400,39 +399,67 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _audit_row(
-    *, ctx_actor: Any, action: str, client: Client, changes: dict[str, Any], ip: str | None
-) -> AuditLog:
-    return AuditLog(
-        actor=ctx_actor if getattr(ctx_actor, "pk", None) else None,
-        actor_username=getattr(ctx_actor, "username", "") or "system",
-        action=action,
-        object_type="clients.client",
-        object_id=str(client.pk),
-        object_repr=str(client)[:200],
-        branch_id=client.branch_id,
-        changes=changes,
-        ip=ip,
+def _client_columns() -> tuple[list[str], dict[str, Any]]:
+    """The columns an upsert writes (every concrete field but the id and the seat) and their defaults."""
+    fields = [f for f in Client._meta.concrete_fields if not f.primary_key and f.attname != "seat_id"]
+    return [f.attname for f in fields], {f.attname: f.get_default() for f in fields}
+
+
+def _clients_upsert(rows: list[dict[str, Any]], *, columns: list[str], update: list[str]) -> dict[str, int]:
+    """Write new and changed client rows in one upsert on (branch, client_no); ``{client_no: pk}``.
+
+    PostgreSQL: COPY into a staging table and one ``INSERT … ON CONFLICT … RETURNING``. Elsewhere:
+    ``bulk_create(update_conflicts=True)``, re-reading the ids when the backend does not return them."""
+    if imports.copy_available():
+        tuples = (
+            tuple(json.dumps(row[c]) if c == "tags" else row[c] for c in columns)  # JSON column as text
+            for row in rows
+        )
+        returned = imports.copy_upsert(
+            Client,
+            columns,
+            tuples,
+            conflict=["branch_id", "client_no"],
+            update=update,
+            returning=["id", "client_no"],
+        )
+        return {no: pk for pk, no in returned}
+    objs = [Client(**row) for row in rows]
+    Client.objects.bulk_create(
+        objs,
+        update_conflicts=True,
+        unique_fields=["branch", "client_no"],
+        update_fields=[c.removesuffix("_id") if c == "manager_id" else c for c in update],
     )
+    ids = {o.client_no: o.pk for o in objs if o.pk is not None}
+    if len(ids) < len(objs):  # backends that cannot return ids from an upsert
+        ids = dict(
+            Client.objects.filter(
+                branch_id=rows[0]["branch_id"], client_no__in=[r["client_no"] for r in rows]
+            ).values_list("client_no", "pk")
+        )
+    return ids
 
 
 def clients_import_commit(*, batches: Iterable[list[dict[str, Any]]], ctx: ClientImportContext) -> Counts:
     """Upsert validated client records into ``ctx.branch``; call inside ``transaction.atomic``.
 
-    Per batch: the stored rows are loaded (locked on PostgreSQL), each record is compared with its stored
-    row on the columns the file holds, and new and changed clients are written with one
-    ``INSERT … ON CONFLICT (branch, client_no) DO UPDATE``; unchanged ones are not touched. Audit records
-    (``client.create`` / ``client.import`` with the masked diff) are bulk-inserted alongside.
+    Per chunk: the stored rows are read (``FOR UPDATE`` on PostgreSQL) and each record is compared with its
+    stored row on the columns the file holds; new and changed clients are written with one upsert on
+    (branch, client_no) — unchanged ones are not touched — with derived pinyin, phone tail and tier, and
+    the version bumped. Audit records (``client.create`` with the new values, ``client.import`` with the
+    field diff; personal data masked) are bulk-inserted alongside.
     """
     branch = ctx.branch
     keys = [k for k in (c.key for c in ClientImportSpec.columns) if k in ctx.present and k != "client_no"]
     attnames = [_CLIENT_FIELD.get(k, k) for k in keys]
+    pairs = list(zip(keys, attnames, strict=True))
     load_fields = ["pk", "client_no", "version", *_DERIVED, *attnames]
-    update_fields = [f.removesuffix("_id") if f == "manager_id" else f for f in attnames]
-    update_fields += [*_DERIVED, "version", "updated_at"]
-    audited = [k for k in keys if k in AUDITED_FIELDS]
+    columns, defaults = _client_columns()
+    update = [*attnames, *_DERIVED, "version", "updated_at"]
+    audited = [(k, _CLIENT_FIELD.get(k, k)) for k in keys if k in AUDITED_FIELDS]
     large, medium = branch.large_threshold, branch.medium_threshold
-    ip = current_ip()
+    now = timezone.now()
     counts = Counts()
     for records in batches:
         for part in _chunks(records, _lookup_batch()):
@@ -442,73 +469,67 @@ def clients_import_commit(*, batches: Iterable[list[dict[str, Any]]], ctx: Clien
                 .filter(branch=branch, client_no__in=[r["client_no"] for r in part])
                 .values_list(*load_fields)
             }
-            to_write: list[Client] = []
-            pending: list[tuple[Client, str, dict[str, Any]]] = []
+            rows: list[dict[str, Any]] = []
+            pending: list[tuple[str, str, dict[str, Any]]] = []  # (client_no, action, changes)
             for rec in part:
-                values = {att: rec[key] for key, att in zip(keys, attnames, strict=True)}
-                assets = rec.get("total_assets")
-                old = stored.get(rec["client_no"])
+                no = rec["client_no"]
+                row = dict(defaults)
+                for key, att in pairs:
+                    row[att] = rec[key]
+                row["branch_id"], row["client_no"] = branch.pk, no
+                row["created_at"] = row["updated_at"] = now
+                old = stored.get(no)
                 if old is None:
-                    obj = Client(branch_id=branch.pk, client_no=rec["client_no"], **values)
-                    obj.name_pinyin, obj.name_initials = name_pinyin(obj.name)
-                    obj.phone_tail = _phone_tail(obj.phone)
-                    obj.tier = tier_for(obj.total_assets or Decimal(0), large=large, medium=medium)
-                    after = {"client_no": obj.client_no}
-                    after.update({k: _jsonable(getattr(obj, _CLIENT_FIELD.get(k, k))) for k in audited})
-                    after["tier"] = obj.tier
-                    to_write.append(obj)
-                    pending.append((obj, "client.create", diff({}, after)))
+                    row["name_pinyin"], row["name_initials"] = name_pinyin(row["name"])
+                    row["phone_tail"] = _phone_tail(row["phone"])
+                    row["tier"] = tier_for(row["total_assets"] or Decimal(0), large=large, medium=medium)
+                    after = {"client_no": no}
+                    for key, att in audited:
+                        after[key] = row[att]
+                    after["tier"] = row["tier"]
+                    rows.append(row)
+                    pending.append((no, "client.create", diff({}, after)))
                     continue
                 old_values = dict(zip(load_fields, old, strict=True))
-                derived = {k: old_values[k] for k in _DERIVED}
-                if "name" in values and values["name"] != old_values["name"]:
-                    derived["name_pinyin"], derived["name_initials"] = name_pinyin(values["name"])
-                if "phone" in values:
-                    derived["phone_tail"] = _phone_tail(values["phone"])
-                if assets is not None:
-                    derived["tier"] = tier_for(assets, large=large, medium=medium)
-                before = {k: old_values[_CLIENT_FIELD.get(k, k)] for k in audited}
-                after = {k: values[_CLIENT_FIELD.get(k, k)] for k in audited}
-                before["tier"], after["tier"] = old_values["tier"], derived["tier"]
+                for key in _DERIVED:
+                    row[key] = old_values[key]
+                if "name" in rec and rec["name"] != old_values["name"]:
+                    row["name_pinyin"], row["name_initials"] = name_pinyin(rec["name"])
+                if "phone" in rec:
+                    row["phone_tail"] = _phone_tail(rec["phone"])
+                if "total_assets" in rec:
+                    row["tier"] = tier_for(rec["total_assets"], large=large, medium=medium)
+                before = {key: old_values[att] for key, att in audited}
+                after = {key: row[att] for key, att in audited}
+                before["tier"], after["tier"] = old_values["tier"], row["tier"]
                 changes = diff(before, after)
-                if not changes and all(derived[k] == old_values[k] for k in _DERIVED):
+                if not changes and all(row[k] == old_values[k] for k in _DERIVED):
                     counts.unchanged += 1
                     continue
-                obj = Client(
-                    pk=old_values["pk"],
-                    branch_id=branch.pk,
-                    client_no=rec["client_no"],
-                    version=old_values["version"] + 1,
-                    **values,
-                    **derived,
-                )
-                to_write.append(obj)
-                pending.append((obj, "client.import", changes))
-            if not to_write:
+                row["version"] = old_values["version"] + 1
+                rows.append(row)
+                pending.append((no, "client.import", changes))
+            if not rows:
                 continue
-            # New and changed rows in one upsert; pks of updated rows are passed as None so that the
-            # conflict on (branch, client_no) — not on the primary key — decides.
-            known = {id(o): o.pk for o in to_write}
-            for obj in to_write:
-                obj.pk = None
-            Client.objects.bulk_create(
-                to_write,
-                update_conflicts=True,
-                unique_fields=["branch", "client_no"],
-                update_fields=update_fields,
-            )
-            audits = []
-            for obj, action, changes in pending:
-                if obj.pk is None:  # backends that cannot return ids from an upsert
-                    obj.pk = known[id(obj)]
+            ids = _clients_upsert(rows, columns=columns, update=update)
+            entries = []
+            for row, (no, action, changes) in zip(rows, pending, strict=True):
                 if action == "client.create":
                     counts.created += 1
                 else:
                     counts.updated += 1
-                audits.append(
-                    _audit_row(ctx_actor=ctx.actor, action=action, client=obj, changes=changes, ip=ip)
+                entries.append(
+                    {
+                        "actor": ctx.actor,
+                        "action": action,
+                        "object_type": "clients.client",
+                        "object_id": str(ids[no]),
+                        "object_repr": f"{no} {row['name']}",
+                        "branch_id": branch.pk,
+                        "changes": changes,
+                    }
                 )
-            AuditLog.objects.bulk_create(audits, batch_size=1000)
+            imports.audit_rows_write(entries)
     return counts
 
 
@@ -721,15 +742,16 @@ def holdings_import_commit(*, batches: Iterable[list[dict[str, Any]]], ctx: Hold
             sec_id = rec["security_id"] or sec_ids[(code, exchange)]
             codes[sec_id] = code
             positions[rec["client_id"]].append((sec_id, rec["quantity"], rec["cost_price"], rec["as_of"]))
-    ip = current_ip()
     counts = Counts()
     client_ids = sorted(positions)
+    use_copy = imports.copy_available()
     for part in _chunks(client_ids, _lookup_batch()):
         clients = {
-            c.pk: c
-            for c in Client.objects.select_for_update()
+            pk: f"{no} {name}"
+            for pk, no, name in Client.objects.select_for_update()
             .filter(pk__in=part)
-            .only("pk", "client_no", "name", "branch_id")
+            .values_list("pk", "client_no", "name")
+            .order_by()
         }
         before: dict[int, dict[str, list[Any]]] = defaultdict(dict)
         for client_id, code, qty, cost in Holding.objects.filter(client_id__in=part).values_list(
@@ -737,41 +759,46 @@ def holdings_import_commit(*, batches: Iterable[list[dict[str, Any]]], ctx: Hold
         ):
             before[client_id][code] = [qty, str(cost)]
         Holding.objects.filter(client_id__in=part).delete()
-        new_rows = []
-        audits = []
+        new_rows: list[tuple[int, int, int, Decimal, dt.date]] = []
+        entries = []
         for client_id in part:
             after: dict[str, list[Any]] = {}
             latest: dt.date | None = None
             for sec_id, qty, cost, as_of in positions[client_id]:
                 latest = max(latest or as_of, as_of)
                 if qty > 0:
-                    new_rows.append(
-                        Holding(
-                            client_id=client_id,
-                            security_id=sec_id,
-                            quantity=qty,
-                            cost_price=cost,
-                            as_of=as_of,
-                        )
-                    )
+                    new_rows.append((client_id, sec_id, qty, cost, as_of))
                     after[codes[sec_id]] = [qty, str(cost)]
             counts.created += len(after)
             counts.updated += 1
-            audits.append(
-                _audit_row(
-                    ctx_actor=ctx.actor,
-                    action="holdings.import",
-                    client=clients[client_id],
-                    changes={
+            entries.append(
+                {
+                    "actor": ctx.actor,
+                    "action": "holdings.import",
+                    "object_type": "clients.client",
+                    "object_id": str(client_id),
+                    "object_repr": clients[client_id],
+                    "branch_id": ctx.branch.pk,
+                    "changes": {
                         "holdings": [before.get(client_id, {}), after],
                         "as_of": [None, str(latest)],
                         "source": [None, "import"],
                     },
-                    ip=ip,
-                )
+                }
             )
-        Holding.objects.bulk_create(new_rows, batch_size=2000)
-        AuditLog.objects.bulk_create(audits, batch_size=1000)
+        if use_copy:
+            imports.copy_insert(
+                Holding, ["client_id", "security_id", "quantity", "cost_price", "as_of"], new_rows
+            )
+        else:
+            Holding.objects.bulk_create(
+                [
+                    Holding(client_id=c, security_id=sec, quantity=q, cost_price=cost, as_of=d)
+                    for c, sec, q, cost, d in new_rows
+                ],
+                batch_size=2000,
+            )
+        imports.audit_rows_write(entries)
     return counts
 
 

@@ -61,11 +61,11 @@ class ClientFilters:
 
         def _int(name: str) -> int | None:
             v = (params.get(name) or "").strip()
-            return int(v) if v.isdigit() and len(v) < 18 else None
+            return int(v) if v.isascii() and v.isdigit() and len(v) < 18 else None
 
         sort = params.get("sort") or "client_no"
         return cls(
-            q=(params.get("q") or "").strip()[:50],
+            q=(params.get("q") or "").replace("\x00", "").strip()[:50],
             tier=params.get("tier") if params.get("tier") in Client.Tier.values else "",
             risk_level=params.get("risk_level")
             if params.get("risk_level") in Client.RiskLevel.values

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -88,7 +88,13 @@ def client_create(*, actor: User, branch: Branch, data: dict[str, Any]) -> Clien
     client = Client(branch=branch, **{k: v for k, v in data.items() if k in EDITABLE_FIELDS})
     _derive(client)
     client.full_clean(exclude=["manager", "seat", "branch"])
-    client.save()
+    try:
+        with transaction.atomic():
+            client.save()
+    except IntegrityError:  # the same client_no created concurrently
+        raise DomainError(
+            _("客户号 %(no)s 在本营业部已存在。") % {"no": client.client_no}, field="client_no"
+        ) from None
     audit_log(
         actor=actor, action="client.create", obj=client, changes=diff({}, snapshot(client, AUDITED_FIELDS))
     )
@@ -112,7 +118,10 @@ def client_update(
         raise DomainError(
             _("客户号 %(no)s 在本营业部已存在。") % {"no": data["client_no"]}, field="client_no"
         )
-    if "manager" in data:
+    if "manager" in data and data["manager"] != locked.manager:
+        # Changing the owner is a reassignment: it needs its own right.
+        if not actor.has_cap(Cap.CLIENTS_REASSIGN):
+            raise DomainError(_("更换客户经理需要“客户划转”权限。"), field="manager")
         _check_manager(data["manager"], locked.branch)
     if "seat" in data:
         _check_seat(data["seat"], locked.branch, locked)

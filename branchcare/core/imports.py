@@ -46,6 +46,7 @@ import contextlib
 import csv
 import datetime as dt
 import io
+import json
 import logging
 import os
 import pickle
@@ -63,7 +64,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
@@ -1171,6 +1172,109 @@ def run_import(
         return result
     finally:
         spool.close()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Bulk writing for commit hooks: COPY on PostgreSQL, bulk_create elsewhere
+# ---------------------------------------------------------------------------------------------------------
+
+
+def copy_available() -> bool:
+    """Whether the default database can take rows by ``COPY`` (PostgreSQL)."""
+    return connection.vendor == "postgresql"
+
+
+def _qn(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def copy_insert(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """``COPY`` ``rows`` (tuples in ``columns`` order, JSON already serialised) into ``model``'s table.
+    PostgreSQL only; call inside the commit transaction."""
+    table = _qn(model._meta.db_table)
+    cols = ", ".join(_qn(c) for c in columns)
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def copy_upsert(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    conflict: Sequence[str],
+    update: Sequence[str],
+    returning: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    """Upsert ``rows`` into ``model``'s table: ``COPY`` into a temporary staging table, then one
+    ``INSERT … SELECT … ON CONFLICT (conflict) DO UPDATE SET update = EXCLUDED.update RETURNING returning``.
+    The rows must not repeat a conflict key. PostgreSQL only; call inside the commit transaction (the
+    staging table is dropped at commit)."""
+    table = _qn(model._meta.db_table)
+    stage = _qn(f"import_stage_{model._meta.db_table}")
+    cols = ", ".join(_qn(c) for c in columns)
+    assignments = ", ".join(f"{_qn(c)} = EXCLUDED.{_qn(c)}" for c in update)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DROP "  # noqa: S608 - quoted identifiers
+            f"AS SELECT * FROM {table} WITH NO DATA"
+        )
+        cursor.execute(f"TRUNCATE {stage}")
+        with cursor.cursor.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} "  # noqa: S608 - identifiers quoted
+            f"ON CONFLICT ({', '.join(_qn(c) for c in conflict)}) DO UPDATE SET {assignments} "
+            f"RETURNING {', '.join(_qn(c) for c in returning)}"
+        )
+        return cursor.fetchall()
+
+
+_AUDIT_COLUMNS = (
+    "created_at", "actor_id", "actor_username", "action", "object_type", "object_id", "object_repr",
+    "branch_id", "changes", "ip",
+)  # fmt: skip
+
+
+def audit_rows_write(entries: list[dict[str, Any]]) -> None:
+    """Insert many audit records at once (``COPY`` on PostgreSQL, ``bulk_create`` elsewhere). Each entry
+    holds ``actor``, ``action``, ``object_type``, ``object_id``, ``object_repr``, ``branch_id`` and
+    ``changes`` (already masked, JSON-ready); time and IP are the same for all. Inside the transaction
+    of the change they record."""
+    from .middleware import current_ip
+    from .models import AuditLog
+
+    if not entries:
+        return
+    now = timezone.now()
+    ip = current_ip()
+    actor = entries[0]["actor"]
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    username = getattr(actor, "username", "") or "system"
+    if copy_available():
+        copy_insert(
+            AuditLog,
+            _AUDIT_COLUMNS,
+            (
+                (now, actor_id, username, e["action"], e["object_type"], e["object_id"], e["object_repr"][:200],
+                 e["branch_id"], json.dumps(e["changes"], ensure_ascii=False), ip)
+                for e in entries
+            ),
+        )  # fmt: skip
+        return
+    AuditLog.objects.bulk_create(
+        [
+            AuditLog(
+                created_at=now, actor_id=actor_id, actor_username=username, action=e["action"],
+                object_type=e["object_type"], object_id=e["object_id"], object_repr=e["object_repr"][:200],
+                branch_id=e["branch_id"], changes=e["changes"], ip=ip,
+            )
+            for e in entries
+        ],
+        batch_size=500,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------------------

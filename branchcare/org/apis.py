@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import cast
 
-from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
@@ -19,21 +18,7 @@ from branchcare.api.typing import AuthedRequest
 
 from .capabilities import ALL_CAPABILITIES, Cap
 from .models import Branch, Role, Team, User
-from .scope import branches_for
-from .selectors import staff_get_for, staff_list
-
-
-def can_view_personal_data(user: User) -> bool:
-    return user.has_cap(Cap.PERSONAL_DATA_VIEW)
-
-
-def branches_visible_to(user: User) -> QuerySet[Branch]:
-    """The branches ``user`` may see through the API: where they may view clients, plus their own."""
-    visible = Q(pk__in=branches_for(user, Cap.CLIENTS_VIEW).values("pk"))
-    if user.branch_id is not None:
-        visible |= Q(pk=user.branch_id)
-    return Branch.objects.filter(visible).order_by("code")
-
+from .selectors import branches_visible_to, staff_get_for, staff_list
 
 # --- serializers -------------------------------------------------------------------------------------
 
@@ -110,7 +95,7 @@ class MeSerializer(serializers.ModelSerializer):
         return [cap for cap in ALL_CAPABILITIES if user.has_cap(cap)]
 
     def get_can_view_personal_data(self, user: User) -> bool:
-        return can_view_personal_data(user)
+        return user.has_cap(Cap.PERSONAL_DATA_VIEW)
 
 
 # --- views ---------------------------------------------------------------------------------------------
@@ -181,7 +166,7 @@ class StaffViewSet(viewsets.GenericViewSet):
     def get_serializer_context(self) -> dict:
         return {
             **super().get_serializer_context(),
-            CONTEXT_PERSONAL_DATA: can_view_personal_data(cast(User, self.request.user)),
+            CONTEXT_PERSONAL_DATA: cast(User, self.request.user).has_cap(Cap.PERSONAL_DATA_VIEW),
         }
 
     def list(self, request: AuthedRequest) -> Response:

@@ -26,6 +26,16 @@ def staff_get_for(*, viewer: User, pk: Any, capability: str = Cap.STAFF_VIEW) ->
         raise Http404 from None
 
 
+def branches_visible_to(user: User) -> QuerySet[Branch]:
+    """The branches ``user`` may see listed: where they may view clients, plus their own."""
+    from django.db.models import Q
+
+    visible = Q(pk__in=branches_for(user, Cap.CLIENTS_VIEW).values("pk"))
+    if user.branch_id is not None:
+        visible |= Q(pk=user.branch_id)
+    return Branch.objects.filter(visible).order_by("code")
+
+
 def managers_for(*, viewer: User, capability: str = Cap.CLIENTS_VIEW) -> QuerySet[User]:
     """Staff who can own clients (customer managers, brokers) in the branches the viewer works in."""
     return (
