@@ -32,7 +32,18 @@ def generate(path: Path, rows: int, *, seed: int, managers: list[str], xlsx: boo
 
     rnd = random.Random(seed)
     given = GIVEN_CHARS_MALE + GIVEN_CHARS_FEMALE
-    header = ["客户号", "姓名", "手机", "证件号码", "风险等级", "资产", "客户经理", "开户日期", "性别", "高端客户"]
+    header = [
+        "客户号",
+        "姓名",
+        "手机",
+        "证件号码",
+        "风险等级",
+        "资产",
+        "客户经理",
+        "开户日期",
+        "性别",
+        "高端客户",
+    ]
 
     def rows_iter():
         for i in range(rows):
@@ -71,7 +82,9 @@ def setup_branch():
     from branchcare.org.models import Branch, Company, Role, User
 
     company = Company.objects.order_by("pk").first() or Company.objects.create(name="基准测试证券")
-    branch, _ = Branch.objects.get_or_create(code="B001", defaults={"company": company, "name": "基准测试营业部"})
+    branch, _ = Branch.objects.get_or_create(
+        code="B001", defaults={"company": company, "name": "基准测试营业部"}
+    )
     role = Role.objects.get(code="manager")
     names = []
     for i in range(1, 11):
@@ -85,7 +98,9 @@ def setup_branch():
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=20261125)
     parser.add_argument("--xlsx", action="store_true", help="write and import an .xlsx instead of a .csv")
@@ -113,7 +128,9 @@ def main() -> None:
             path = Path(tmp) / ("clients.xlsx" if args.xlsx else "clients.csv")
             t0 = time.perf_counter()
             generate(path, args.rows, seed=seed, managers=managers, xlsx=args.xlsx)
-            print(f"[{label}] generated {path.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - t0:.1f}s")
+            print(
+                f"[{label}] generated {path.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - t0:.1f}s"
+            )
             audits_before = AuditLog.objects.count()
             t0 = time.perf_counter()
             result = imports.run_import(spec, path, file_name=path.name, branch=branch, actor=None)

@@ -133,7 +133,9 @@ def test_price_walk_ends_near_the_base_price():
 
 
 def test_holdings_are_lots_of_100_near_the_close():
-    market = Market([MarketQuote(i, Decimal(p), 2) for i, p in enumerate(("5.20", "12.00", "38.50", "1450.00"), 1)])
+    market = Market(
+        [MarketQuote(i, Decimal(p), 2) for i, p in enumerate(("5.20", "12.00", "38.50", "1450.00"), 1)]
+    )
     gen = DemoDataGenerator(seed=2, today=TODAY)
     for _ in range(200):
         positions = gen.holdings(Decimal("300000"), market)

@@ -44,7 +44,9 @@ def test_generated_clients_are_consistent(db):
         assert (c.name_pinyin, c.name_initials) == name_pinyin(c.name)
         assert c.phone_tail == c.phone[-4:]
         assert is_valid_id_number(c.id_number) and id_number_birthday(c.id_number) == c.birthday
-        assert c.tier == tier_for(c.total_assets, large=c.branch.large_threshold, medium=c.branch.medium_threshold)
+        assert c.tier == tier_for(
+            c.total_assets, large=c.branch.large_threshold, medium=c.branch.medium_threshold
+        )
         assert isinstance(c.tags, list) and c.version == 1
     # the ORM still allocates fresh ids after the bulk load
     extra = Client.objects.create(branch=Branch.objects.get(code="S001"), client_no="X1", name="测试")

@@ -71,7 +71,9 @@ def test_creates_clients_with_tiers_from_the_branch_thresholds(seeded):
         clients = list(Client.objects.filter(branch=branch).select_related("manager"))
         assert len(clients) == N
         for c in clients:
-            assert c.tier == tier_for(c.total_assets, large=branch.large_threshold, medium=branch.medium_threshold)
+            assert c.tier == tier_for(
+                c.total_assets, large=branch.large_threshold, medium=branch.medium_threshold
+            )
             assert c.manager.branch_id == branch.pk
             assert (c.name_pinyin, c.name_initials) == name_pinyin(c.name)
             assert c.phone_tail == c.phone[-4:] and len(c.phone) == 11
@@ -103,7 +105,10 @@ def test_holdings_point_at_loaded_securities_with_prices(seeded):
         assert h.security.kind != Security.Kind.INDEX
         assert h.client.status != Client.Status.CLOSED
     per_client = Holding.objects.values("client_id").distinct().count()
-    assert all(2 <= Holding.objects.filter(client_id=c).count() <= 6 for c in Holding.objects.values_list("client_id", flat=True))
+    assert all(
+        2 <= Holding.objects.filter(client_id=c).count() <= 6
+        for c in Holding.objects.values_list("client_id", flat=True)
+    )
     assert per_client >= Client.objects.exclude(status=Client.Status.CLOSED).count() - 1
     # ~30 trading days for every security, the index near 3 900
     assert Price.objects.filter(security__code="510300").count() == 30
