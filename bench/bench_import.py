@@ -9,7 +9,8 @@ Runs against whatever ``DATABASE_URL`` says; use a database of its own, e.g.::
     DJANGO_SETTINGS_MODULE=config.settings.local .venv/bin/branchcare migrate
     .venv/bin/python bench/bench_import.py --rows 200000
 
-``--update`` imports the file a second time with every client's assets changed (the update path);
+``--update`` then imports the same file again (every row unchanged: nothing is written) and a file in which
+every client's assets changed (the update path, with tiers recomputed and one audit row per client);
 ``--xlsx`` writes the file as a workbook instead of CSV.
 """
 
@@ -27,10 +28,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def generate(path: Path, rows: int, *, seed: int, managers: list[str], xlsx: bool) -> None:
+def generate(path: Path, rows: int, *, seed: int, assets_seed: int, managers: list[str], xlsx: bool) -> None:
+    """Write ``rows`` clients; ``seed`` decides who they are, ``assets_seed`` only their assets."""
     from branchcare.clients.data.names import GIVEN_CHARS_FEMALE, GIVEN_CHARS_MALE, SURNAMES
 
     rnd = random.Random(seed)
+    money = random.Random(assets_seed)
     given = GIVEN_CHARS_MALE + GIVEN_CHARS_FEMALE
     header = [
         "客户号",
@@ -48,7 +51,7 @@ def generate(path: Path, rows: int, *, seed: int, managers: list[str], xlsx: boo
     def rows_iter():
         for i in range(rows):
             name = rnd.choice(SURNAMES) + "".join(rnd.choice(given) for _ in range(rnd.randint(1, 2)))
-            assets = rnd.lognormvariate(12, 1.6)
+            assets = money.lognormvariate(12, 1.6)
             yield [
                 f"9{i:08d}",
                 name,
@@ -104,7 +107,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=20261125)
     parser.add_argument("--xlsx", action="store_true", help="write and import an .xlsx instead of a .csv")
-    parser.add_argument("--update", action="store_true", help="re-import with changed assets (update path)")
+    parser.add_argument("--update", action="store_true", help="re-import unchanged, then with changed assets")
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -123,11 +126,20 @@ def main() -> None:
     print(f"database: {connection.vendor} {settings.DATABASES['default'].get('NAME')}  rows: {args.rows:,}")
 
     with tempfile.TemporaryDirectory() as tmp:
-        passes = [("first import", args.seed)] + ([("update import", args.seed + 1)] if args.update else [])
-        for label, seed in passes:
+        passes = [("first import", 0)]
+        if args.update:
+            passes += [("same file again", 0), ("assets changed", 1)]
+        for label, assets_seed in passes:
             path = Path(tmp) / ("clients.xlsx" if args.xlsx else "clients.csv")
             t0 = time.perf_counter()
-            generate(path, args.rows, seed=seed, managers=managers, xlsx=args.xlsx)
+            generate(
+                path,
+                args.rows,
+                seed=args.seed,
+                assets_seed=args.seed + assets_seed,
+                managers=managers,
+                xlsx=args.xlsx,
+            )
             print(
                 f"[{label}] generated {path.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - t0:.1f}s"
             )

@@ -110,15 +110,13 @@ def latest_market() -> Market:
     """The latest close of every tradable security (indexes excluded), for generating holdings.
 
     A security without any close gets its demo base price."""
-    closes: dict[int, object] = {}
+    closes: dict[int, Decimal] = {}
     for security_id, close in Price.objects.order_by("security_id", "date").values_list(
         "security_id", "close"
     ):
         closes[security_id] = close  # the last one per security wins
     quotes = []
     for sec in Security.objects.exclude(kind=Security.Kind.INDEX):
-        close = closes.get(sec.pk)
-        if close is None:
-            close = Decimal(f"{base_price(sec.code):.{price_decimals(sec.kind)}f}")
-        quotes.append(MarketQuote(sec.pk, Decimal(close), price_decimals(sec.kind)))
+        close = closes.get(sec.pk) or Decimal(f"{base_price(sec.code):.{price_decimals(sec.kind)}f}")
+        quotes.append(MarketQuote(sec.pk, close, price_decimals(sec.kind)))
     return Market(quotes)

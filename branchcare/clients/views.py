@@ -56,7 +56,8 @@ def client_list_view(request: AuthedRequest) -> HttpResponse:
     rows = list(qs[(page - 1) * size : page * size + 1])
     has_next = len(rows) > size
     rows = rows[:size]
-    total, capped = selectors.count_capped(qs)
+    # On the first page a short result is its own count; only longer lists need the (capped) COUNT.
+    total, capped = (len(rows), False) if page == 1 and not has_next else selectors.count_capped(qs)
     params = request.GET.copy()
     params.pop("page", None)
     user = request.user

@@ -45,6 +45,7 @@ import codecs
 import contextlib
 import csv
 import datetime as dt
+import gc
 import io
 import json
 import logging
@@ -1131,6 +1132,10 @@ def run_import(
 
     result = ImportResult(kind=spec.kind, file_name=file_name, dry_run=dry_run, skip_invalid=skip_invalid)
     spool = _Spool()
+    # Millions of short-lived containers would trigger full cyclic-GC passes over everything alive
+    # (a quarter of the validation time); the loops create no reference cycles, so pause it.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         started = time.perf_counter()
         with open_table(path, file_name) as table:
@@ -1172,6 +1177,8 @@ def run_import(
         return result
     finally:
         spool.close()
+        if gc_was_enabled:
+            gc.enable()
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ def test_generates_clients_over_the_requested_branches(db):
 def test_generated_clients_are_consistent(db):
     _gen("--clients", "300", "--branches", "2", "--managers-per-branch", "3", "--batch", "128")
     for c in Client.objects.select_related("branch", "manager"):
-        assert c.manager.branch_id == c.branch_id
+        assert c.manager is not None and c.manager.branch_id == c.branch_id
         assert c.client_no.startswith(str(5000 + int(c.branch.code[1:])))
         assert (c.name_pinyin, c.name_initials) == name_pinyin(c.name)
         assert c.phone_tail == c.phone[-4:]
