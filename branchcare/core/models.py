@@ -115,3 +115,35 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.PREVIEWED)
+
+
+class TransitionLog(models.Model):
+    """One step of a service workflow: who moved which piece of work from which state to which, when,
+    and who held it afterwards. Assessment and lateness attribution read this table."""
+
+    workflow = models.CharField(_("流程"), max_length=32)
+    object_type = models.CharField(_("对象类型"), max_length=64)
+    object_id = models.CharField(_("对象编号"), max_length=64)
+    transition = models.CharField(_("操作"), max_length=32)
+    from_state = models.CharField(_("原状态"), max_length=32)
+    to_state = models.CharField(_("新状态"), max_length=32)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("经办人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("时间"))
+    note = models.TextField(_("说明"), blank=True)
+    sla = models.CharField(_("时限影响"), max_length=8, default="none")
+
+    class Meta:
+        verbose_name = _("流程记录")
+        verbose_name_plural = _("流程记录")
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "at"], name="transition_object_idx"),
+            models.Index(fields=["workflow", "at"], name="transition_workflow_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow} {self.object_id} {self.from_state}->{self.to_state}"
