@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("inbox/", include("branchcare.core.urls")),
     path("clients/", include("branchcare.clients.urls")),
     path("org/", include("branchcare.org.urls")),
     path("", include("branchcare.api.urls")),

@@ -58,7 +58,7 @@ import unicodedata
 import uuid
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
@@ -401,7 +401,7 @@ def parse_code(width: int) -> Callable[[Any], str]:
     return parse
 
 
-def parse_choice(choices: dict[str, str], *, hint: str = "") -> Callable[[Any], str]:
+def parse_choice(choices: dict[str, str], *, hint: Any = "") -> Callable[[Any], str]:
     """One of a fixed set: ``choices`` maps every accepted spelling (any case, spaces, full-width) to the
     stored value."""
     table = {norm_key(k): v for k, v in choices.items()}
@@ -735,7 +735,7 @@ def _delimiter(path: str | os.PathLike[str], encoding: str) -> str:
     return ","
 
 
-def _csv_rows(path: str | os.PathLike[str], encoding: str, delimiter: str) -> Iterator[list[str]]:
+def _csv_rows(path: str | os.PathLike[str], encoding: str, delimiter: str) -> Generator[list[str]]:
     line = 0
     try:
         with open(path, encoding=encoding, newline="") as f:
@@ -783,7 +783,7 @@ def _xlsx_open(path: str | os.PathLike[str]) -> tuple[Any, Any]:
         raise ImportFileError(_msg_bad_xlsx()) from None
 
 
-def _xlsx_rows(wb: Any, ws: Any) -> Iterator[tuple[Any, ...]]:
+def _xlsx_rows(wb: Any, ws: Any) -> Generator[tuple[Any, ...]]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -875,10 +875,11 @@ def map_header(spec: ImportSpec, cells: Sequence[Any], line: int) -> HeaderMap:
         if not clean_text(cell):
             continue
         text = cell.strip() if isinstance(cell, str) else clean_text(cell)  # as the user wrote it
-        col = lookup.get(norm_header(text))
-        if col is None:
+        found = lookup.get(norm_header(text))
+        if found is None:
             ignored.append(text)
             continue
+        col = found
         if col.key in seen:
             raise ImportFileError(
                 _("列“%(a)s”和“%(b)s”都表示%(col)s，请只保留一列。")

@@ -47,3 +47,20 @@ def purge_import_files() -> int:
         except OSError:
             logger.warning("could not remove old import file %s", path.name)
     return removed
+
+
+@db_task()
+def deliver_notifications(ids: list[int]) -> None:
+    """Send queued notification deliveries (by primary key; a retry of this task sends nothing twice)."""
+    from .notify import deliver
+
+    for pk in ids:
+        deliver(pk)
+
+
+@db_periodic_task(crontab(minute="*"))
+def retry_notification_deliveries() -> int:
+    """Every minute: retry failed deliveries whose back-off has passed."""
+    from .notify import retry_due
+
+    return retry_due()

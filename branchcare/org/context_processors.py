@@ -59,4 +59,10 @@ def navigation(request: HttpRequest) -> dict:
     ]
     if matches:
         max(matches, key=lambda i: len(i["url"]))["active"] = True
-    return {"nav_groups": groups, "nav_can_search": user.has_cap(Cap.CLIENTS_VIEW)}
+    from branchcare.core.notify import unread_count
+
+    return {
+        "nav_groups": groups,
+        "nav_can_search": user.has_cap(Cap.CLIENTS_VIEW),
+        "nav_unread": unread_count(user),
+    }

@@ -218,6 +218,8 @@ BRANCHCARE: dict[str, Any] = {
     "XLSX_MAX_RATIO": env_int("XLSX_MAX_RATIO", 200),
     "RISK_ASSESSMENT_VALID_DAYS": env_int("RISK_ASSESSMENT_VALID_DAYS", 730),
     "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD", "BranchCare#2026"),
+    # WeCom group robot / SMS gateway webhook for notifications (empty: channel disabled).
+    "WEBHOOK_URL": os.environ.get("WEBHOOK_URL", ""),
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

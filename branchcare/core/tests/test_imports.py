@@ -79,7 +79,9 @@ def write(tmp_path: Path, name: str, data: bytes | str, encoding: str = "utf-8")
     return path
 
 
-def make_xlsx(tmp_path: Path, rows: list[list], name: str = "data.xlsx", text_cols: tuple[int, ...] = ()) -> Path:
+def make_xlsx(
+    tmp_path: Path, rows: list[list], name: str = "data.xlsx", text_cols: tuple[int, ...] = ()
+) -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
     for r in rows:
@@ -181,14 +183,25 @@ def test_parse_int():
         parse("-3")
 
 
-@pytest.mark.parametrize("raw,expected", [(1, "000001"), (1.0, "000001"), ("1", "000001"), ("600519", "600519"),
-                                          ("０００００１", "000001"), ("hk700", "HK700")])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        (1, "000001"),
+        (1.0, "000001"),
+        ("1", "000001"),
+        ("600519", "600519"),
+        ("０００００１", "000001"),
+        ("hk700", "HK700"),
+    ],
+)
 def test_parse_code_restores_leading_zeros(raw, expected):
     assert parse_code(6)(raw) == expected
 
 
-@pytest.mark.parametrize("raw,expected", [("是", True), ("否", False), ("Y", True), ("no", False), (True, True),
-                                          ("１", True), (" √ ", True)])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [("是", True), ("否", False), ("Y", True), ("no", False), (True, True), ("１", True), (" √ ", True)],
+)
 def test_parse_bool(raw, expected):
     assert parse_bool(raw) is expected
 
@@ -211,15 +224,28 @@ def test_parse_text_keeps_formula_text_and_limits_length():
         parse_text(max_length=3)("abcd")
 
 
-@pytest.mark.parametrize("raw", ["客户号", " 客户号 ", "客户号（必填）", "*客户号", "ＣＬＩＥＮＴ＿ＮＯ", "Client No",
-                                 "client-no", "CLIENT_NO"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "客户号",
+        " 客户号 ",
+        "客户号（必填）",
+        "*客户号",
+        "ＣＬＩＥＮＴ＿ＮＯ",
+        "Client No",
+        "client-no",
+        "CLIENT_NO",
+    ],
+)
 def test_norm_header_tolerates_case_spaces_units(raw):
     assert norm_header(raw) in {"客户号", "clientno"}
 
 
 # --- readers -----------------------------------------------------------------------------------------------
 
-CSV_TEXT = "代码,名称,金额,日期,标志\n000001,平安银行,\"1,234.50\",2026/11/25,是\n600519,贵州茅台,2000,20261125,否\n"
+CSV_TEXT = (
+    '代码,名称,金额,日期,标志\n000001,平安银行,"1,234.50",2026/11/25,是\n600519,贵州茅台,2000,20261125,否\n'
+)
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "gbk", "utf-16"])
@@ -228,8 +254,13 @@ def test_csv_encodings_read_the_same(spec, db, tmp_path, encoding):
     result = run(spec, path)
     assert result.errors == []
     assert result.committed and result.counts.created == 2
-    assert spec.written[0] == {"code": "000001", "name": "平安银行", "amount": Decimal("1234.50"),
-                               "day": dt.date(2026, 11, 25), "flag": True}
+    assert spec.written[0] == {
+        "code": "000001",
+        "name": "平安银行",
+        "amount": Decimal("1234.50"),
+        "day": dt.date(2026, 11, 25),
+        "flag": True,
+    }
     assert spec.written[1]["name"] == "贵州茅台"
 
 
@@ -240,31 +271,49 @@ def test_tab_separated_txt(spec, db, tmp_path):
 
 
 def test_xlsx_typed_cells_english_headers_title_row(spec, db, tmp_path):
-    path = make_xlsx(tmp_path, [
-        ["客户持仓导出 2026-11-25"],
-        [],
-        ["Code", " NAME ", "Amount", "Day", "flag", "Remark"],
-        [1, "Ａ股", 1234567.891, dt.datetime(2026, 11, 25), "是", "ignored"],
-        [None, None, None, None, None],
-        ["000002", "B", "1,000", 46351, False, None],
-    ])
+    path = make_xlsx(
+        tmp_path,
+        [
+            ["客户持仓导出 2026-11-25"],
+            [],
+            ["Code", " NAME ", "Amount", "Day", "flag", "Remark"],
+            [1, "Ａ股", 1234567.891, dt.datetime(2026, 11, 25), "是", "ignored"],
+            [None, None, None, None, None],
+            ["000002", "B", "1,000", 46351, False, None],
+        ],
+    )
     result = run(spec, path)
     assert result.errors == [] and result.total_rows == 2
     assert result.ignored_columns == ["Remark"]
     assert spec.written == [
-        {"code": "000001", "name": "A股", "amount": Decimal("1234567.89"), "day": dt.date(2026, 11, 25), "flag": True},
-        {"code": "000002", "name": "B", "amount": Decimal("1000.00"), "day": dt.date(2026, 11, 25), "flag": False},
+        {
+            "code": "000001",
+            "name": "A股",
+            "amount": Decimal("1234567.89"),
+            "day": dt.date(2026, 11, 25),
+            "flag": True,
+        },
+        {
+            "code": "000002",
+            "name": "B",
+            "amount": Decimal("1000.00"),
+            "day": dt.date(2026, 11, 25),
+            "flag": False,
+        },
     ]
 
 
 def test_row_errors_name_excel_line_header_as_in_file_and_reason(spec, db, tmp_path):
-    path = make_xlsx(tmp_path, [
-        ["代码", "名称", "金额（元）", "日期"],
-        ["000001", "A", "100", "2026-11-25"],
-        ["000002", "B", "一百", "2026-11-25"],
-        ["", "C", "1", "2026-13-01"],
-        ["000001", "D", "1", "2026-11-25"],
-    ])
+    path = make_xlsx(
+        tmp_path,
+        [
+            ["代码", "名称", "金额（元）", "日期"],
+            ["000001", "A", "100", "2026-11-25"],
+            ["000002", "B", "一百", "2026-11-25"],
+            ["", "C", "1", "2026-13-01"],
+            ["000001", "D", "1", "2026-11-25"],
+        ],
+    )
     before = AuditLog.objects.count()
     result = run(spec, path)
     assert not result.committed and spec.commits == 0 and spec.written == []
@@ -460,7 +509,9 @@ def test_huge_csv_field_is_a_file_error(spec, db, tmp_path):
 
 
 def test_error_report_neutralises_formulas():
-    data = imports.error_report_xlsx([RowError(3, "名称", "=cmd|' /C calc'!A0", "不能为空"), [4, "代码", "", "x"]])
+    data = imports.error_report_xlsx(
+        [RowError(3, "名称", "=cmd|' /C calc'!A0", "不能为空"), [4, "代码", "", "x"]]
+    )
     ws = openpyxl.load_workbook(io.BytesIO(data)).active
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0] == ("行号", "列", "值", "原因")
@@ -486,7 +537,12 @@ def job_factory(world, tmp_path):
     def make(content: str, **kw) -> ImportJob:
         path = write(tmp_path, "job.csv", content)
         return ImportJob.objects.create(
-            kind="toy", branch=world.b1, created_by=world["director"], file_name="客户.csv", file_path=str(path), **kw
+            kind="toy",
+            branch=world.b1,
+            created_by=world["director"],
+            file_name="客户.csv",
+            file_path=str(path),
+            **kw,
         )
 
     return make
