@@ -16,7 +16,9 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("inbox/", include("branchcare.core.urls")),
     path("clients/", include("branchcare.clients.urls")),
+    path("onsite/", include("branchcare.onsite.urls")),
     path("org/", include("branchcare.org.urls")),
+    path("org/standards/", include("branchcare.org.urls_standards")),
     path("", include("branchcare.api.urls")),
     path("admin/", admin.site.urls),
 ]

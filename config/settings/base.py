@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "branchcare.core",
     "branchcare.org",
     "branchcare.clients",
+    "branchcare.onsite",
     "branchcare.api",
 ]
 
