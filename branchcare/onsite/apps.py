@@ -11,7 +11,7 @@ class OnsiteConfig(AppConfig):
         import importlib
 
         # Each part registers its timeline events, workbench cards and workflow hooks when present.
-        for module in ("timeline_providers", "workbench", "workflows"):
+        for module in ("register_visits", "register_consultations", "register_meetings"):
             try:
                 importlib.import_module(f"{self.name}.{module}")
             except ModuleNotFoundError as exc:

@@ -11,7 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from .capabilities import Cap
 
 # (group label, [(label, url name, capability or None, icon)])
-NAVIGATION: list[tuple[Any, list[tuple[Any, str, str | None, str]]]] = [
+# A capability of None: everyone; a tuple: any one of them.
+ONSITE_ANY = (Cap.ONSITE_SERVE, Cap.ADVICE_WRITE, Cap.SUPERVISE)
+NAVIGATION: list[tuple[Any, list[tuple[Any, str, Any, str]]]] = [
     (_("工作台"), [(_("我的工作台"), "home", None, "bi-speedometer2")]),
     (
         _("客户"),
@@ -21,11 +23,25 @@ NAVIGATION: list[tuple[Any, list[tuple[Any, str, str | None, str]]]] = [
         ],
     ),
     (
+        _("现场服务"),
+        [
+            (_("今日计划"), "onsite:today", Cap.ONSITE_SERVE, "bi-calendar-check"),
+            (_("拜访记录"), "onsite:visits", Cap.ONSITE_SERVE, "bi-person-walking"),
+            (_("巡视记录"), "onsite:patrols", Cap.ONSITE_SERVE, "bi-binoculars"),
+            (_("跟进事项"), "onsite:followups", ONSITE_ANY, "bi-list-check"),
+            (_("咨询单"), "onsite:consultations", ONSITE_ANY, "bi-chat-square-text"),
+            (_("客户交流会"), "onsite:meetings", ONSITE_ANY, "bi-people-fill"),
+            (_("现场服务看板"), "onsite:dashboard", Cap.SUPERVISE, "bi-bar-chart"),
+        ],
+    ),
+    (
         _("系统设置"),
         [
             (_("员工与角色"), "org:staff_list", Cap.STAFF_VIEW, "bi-person-badge"),
             (_("房间与座位"), "org:rooms", Cap.ORG_CONFIGURE, "bi-door-open"),
             (_("客户层级门槛"), "clients:tier_settings", Cap.ORG_CONFIGURE, "bi-sliders"),
+            (_("服务标准"), "standards:standards", Cap.ORG_CONFIGURE, "bi-clipboard-check"),
+            (_("交易日历"), "standards:calendar", Cap.ORG_CONFIGURE, "bi-calendar3"),
             (_("审计记录"), "org:audit_list", Cap.AUDIT_VIEW, "bi-journal-text"),
             (_("API 文档"), "api-docs", None, "bi-code-slash"),
         ],
@@ -42,7 +58,9 @@ def navigation(request: HttpRequest) -> dict:
     for label, items in NAVIGATION:
         visible = []
         for item_label, url_name, cap, icon in items:
-            if cap is None or user.has_cap(cap):
+            if cap is None or (
+                user.has_cap(cap) if isinstance(cap, str) else any(user.has_cap(c) for c in cap)
+            ):
                 try:
                     url = reverse(url_name)
                 except NoReverseMatch:  # an app not installed in this deployment

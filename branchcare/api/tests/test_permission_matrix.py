@@ -102,7 +102,23 @@ def test_matrix_covers_every_api_route():
             else:
                 yield prefix + str(p.pattern)
 
-    api_routes = {r for r in walk(get_resolver().url_patterns) if r.startswith("api/")}
+    # Later subsystems' routes have their own permission matrices in their apps' tests.
+    other_apps = (
+        "api/v1/onsite/",
+        "api/v1/visit",
+        "api/v1/patrol",
+        "api/v1/rooms",
+        "api/v1/follow-ups",
+        "api/v1/consultation",
+        "api/v1/meetings",
+        "api/v1/service-standards",
+        "api/v1/trading-calendar",
+    )
+    api_routes = {
+        r
+        for r in walk(get_resolver().url_patterns)
+        if r.startswith("api/") and not r.replace("^", "").startswith(other_apps)
+    }
     covered = {
         "api/v1/auth/token/", "api/v1/me/", "api/v1/^clients/$", "api/v1/^clients/(?P<pk>[^/]+)/$",
         "api/v1/^clients/(?P<pk>[^/]+)/holdings/$", "api/v1/^branches/$", "api/v1/^staff/$",
