@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 
 from branchcare.clients.apis import ClientViewSet
 from branchcare.org.apis import BranchViewSet, MeView, StaffViewSet
+from branchcare.org.apis_standards import ServiceStandardViewSet, TradingCalendarView
 
 from .auth import ObtainTokenView
 
@@ -14,10 +15,12 @@ router = SimpleRouter()
 router.register("clients", ClientViewSet, basename="api-client")
 router.register("branches", BranchViewSet, basename="api-branch")
 router.register("staff", StaffViewSet, basename="api-staff")
+router.register("service-standards", ServiceStandardViewSet, basename="api-service-standard")
 
 urlpatterns = [
     path("api/v1/auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("api/v1/me/", MeView.as_view(), name="api-me"),
+    path("api/v1/trading-calendar/", TradingCalendarView.as_view(), name="api-trading-calendar"),
     path("api/v1/", include(router.urls)),
     path("api/v1/", include("branchcare.onsite.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

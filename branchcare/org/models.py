@@ -1,7 +1,8 @@
-"""Company, branches, teams, staff, roles and rooms."""
+"""Company, branches, teams, staff, roles and rooms; service standards and the trading calendar."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from functools import cached_property
 from typing import ClassVar
@@ -174,3 +175,139 @@ class Seat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.room.name} {self.label}"
+
+
+# --- Service standards and the trading calendar --------------------------------------------------------
+
+
+def default_service_hours() -> list[list[str]]:
+    """The XSHG trading sessions, as the branch's default service hours."""
+    return [["09:30", "11:30"], ["13:00", "15:00"]]
+
+
+def default_meeting_tiers() -> list[str]:
+    return ["large", "medium"]
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("周一")
+    TUESDAY = 1, _("周二")
+    WEDNESDAY = 2, _("周三")
+    THURSDAY = 3, _("周四")
+    FRIDAY = 4, _("周五")
+    SATURDAY = 5, _("周六")
+    SUNDAY = 6, _("周日")
+
+
+class ServiceStandard(models.Model):
+    """One version of a branch's service standard (服务标准), in force from ``effective_from`` until the
+    next version's date. Versions whose date has come are never changed: a change is a new version.
+    Rules live in ``services_standards``; reads in ``calendar.standard_for``."""
+
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("营业部"), on_delete=models.CASCADE, related_name="service_standards"
+    )
+    effective_from = models.DateField(_("生效日期"))
+    visits_per_day = models.PositiveSmallIntegerField(_("每交易日拜访客户数（每位客户经理）"), default=8)
+    patrols_per_day = models.PositiveSmallIntegerField(_("每交易日巡视次数（每位客户经理）"), default=2)
+    contact_interval_large_days = models.PositiveSmallIntegerField(_("大户最长联系间隔（天）"), default=7)
+    contact_interval_medium_days = models.PositiveSmallIntegerField(_("中户最长联系间隔（天）"), default=14)
+    contact_interval_small_days = models.PositiveSmallIntegerField(_("小户最长联系间隔（天）"), default=30)
+    consultation_deadline_hours = models.DecimalField(
+        _("咨询单办理时限（服务时段小时）"), max_digits=5, decimal_places=2, default=Decimal("4")
+    )
+    service_hours = models.JSONField(_("服务时段"), default=default_service_hours)
+    meeting_weekday = models.PositiveSmallIntegerField(
+        _("交流会星期"), choices=Weekday.choices, default=Weekday.FRIDAY
+    )
+    meeting_time = models.TimeField(_("交流会时间"), default=dt.time(15, 30))
+    meeting_tiers = models.JSONField(_("交流会邀请层级"), default=default_meeting_tiers)
+    holding_drop_alert_pct = models.DecimalField(
+        _("持仓跌幅提醒（%）"), max_digits=5, decimal_places=2, default=Decimal("10")
+    )
+    note = models.CharField(_("调整说明"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        User, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("服务标准")
+        verbose_name_plural = _("服务标准")
+        ordering = ["branch", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "effective_from"], name="service_standard_unique_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.branch_id} {self.effective_from}"
+
+    @property
+    def windows(self) -> tuple[tuple[dt.time, dt.time], ...]:
+        """``service_hours`` as ``((start, end), …)`` times, for ``core.sla.ServiceCalendar``."""
+        return tuple(
+            (dt.time.fromisoformat(start), dt.time.fromisoformat(end)) for start, end in self.service_hours
+        )
+
+    @property
+    def service_hours_display(self) -> str:
+        return ", ".join(f"{start}-{end}" for start, end in self.service_hours)
+
+    @property
+    def meeting_tiers_display(self) -> str:
+        labels = {"large": _("大户"), "medium": _("中户"), "small": _("小户")}
+        return "、".join(str(labels.get(t, t)) for t in self.meeting_tiers)
+
+    def contact_interval_days(self, tier: str) -> int:
+        """The longest allowed gap between two contacts with a client of ``tier``."""
+        return {
+            "large": self.contact_interval_large_days,
+            "medium": self.contact_interval_medium_days,
+        }.get(tier, self.contact_interval_small_days)
+
+
+class CalendarOverride(models.Model):
+    """A company-wide correction of the exchange calendar: a holiday or an extra trading day the
+    library does not know yet (China publishes each next year's holidays late in the year)."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("休市")
+        TRADING_DAY = "trading_day", _("交易日")
+
+    date = models.DateField(_("日期"), unique=True)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    name = models.CharField(_("名称"), max_length=50)
+    created_by = models.ForeignKey(
+        User, verbose_name=_("录入人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("交易日历例外")
+        verbose_name_plural = _("交易日历例外")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+class CalendarCoverage(models.Model):
+    """The administrator's declaration that the exchange calendar has been entered up to
+    ``known_until`` (the latest row wins). Past the library's range, weekdays count as trading days only
+    up to this date, less the holidays entered as ``CalendarOverride``."""
+
+    known_until = models.DateField(_("日历已录入至"))
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        User, verbose_name=_("声明人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("声明时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("交易日历覆盖范围")
+        verbose_name_plural = _("交易日历覆盖范围")
+        ordering = ["-created_at", "-id"]
+        get_latest_by = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return str(self.known_until)

@@ -20,6 +20,8 @@ ROLES = [
 # endpoint name -> (method, url builder, payload)
 ENDPOINTS = {
     "me": ("get", lambda w: "/api/v1/me/", None),
+    "service-standards": ("get", lambda w: "/api/v1/service-standards/", None),
+    "trading-calendar": ("get", lambda w: "/api/v1/trading-calendar/?start=2026-09-28&end=2026-10-09", None),
     "branches": ("get", lambda w: "/api/v1/branches/", None),
     "client-list": ("get", lambda w: "/api/v1/clients/", None),
     "client-own": ("get", lambda w: f"/api/v1/clients/{w.client_m1.pk}/", None),
@@ -58,6 +60,8 @@ ENDPOINTS = {
 MATRIX = {
     #                              anon admin dir  m1   cons res  brok agent comp b2m  b2d
     "me":                          [401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+    "service-standards":           [401, 200, 200, 403, 403, 403, 403, 403, 403, 403, 200],
+    "trading-calendar":            [401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
     "branches":                    [401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
     "client-list":                 [401, 200, 200, 200, 200, 403, 200, 200, 200, 200, 200],
     "client-own":                  [401, 200, 200, 200, 200, 403, 404, 200, 200, 404, 404],
@@ -111,8 +115,6 @@ def test_matrix_covers_every_api_route():
         "api/v1/follow-ups",
         "api/v1/consultation",
         "api/v1/meetings",
-        "api/v1/service-standards",
-        "api/v1/trading-calendar",
     )
     api_routes = {
         r
@@ -122,6 +124,7 @@ def test_matrix_covers_every_api_route():
     covered = {
         "api/v1/auth/token/", "api/v1/me/", "api/v1/^clients/$", "api/v1/^clients/(?P<pk>[^/]+)/$",
         "api/v1/^clients/(?P<pk>[^/]+)/holdings/$", "api/v1/^branches/$", "api/v1/^staff/$",
+        "api/v1/^service-standards/$", "api/v1/trading-calendar/",
         "api/v1/^staff/(?P<pk>[^/]+)/$", "api/schema/", "api/docs/",
     }  # fmt: skip
     assert api_routes == covered
