@@ -115,6 +115,7 @@ def client_detail_view(request: AuthedRequest, pk: int) -> HttpResponse:
             "can_pd": request.user.has_cap(Cap.PERSONAL_DATA_VIEW),
             "can_edit": can_edit,
             "can_audit": request.user.has_cap(Cap.AUDIT_VIEW),
+            "can_serve": request.user.has_cap(Cap.ONSITE_SERVE),
             "events": _timeline(request, client),
             "window": request.GET.get("window", "365"),
         },
