@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/2fa/", include("branchcare.org.urls_twofactor")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("inbox/", include("branchcare.core.urls")),
     path("clients/", include("branchcare.clients.urls")),

@@ -13,6 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from branchcare.org.twofactor import two_factor_required
+
 from .schema import error_responses
 from .services import api_token_issue
 
@@ -70,4 +72,9 @@ class ObtainTokenView(APIView):
                     detail=_("登录失败次数过多，账号已被暂时锁定。"),
                 )
             raise exceptions.ValidationError({"non_field_errors": [_("用户名或密码错误。")]})
+        if two_factor_required(user):
+            # A password alone must not open an account that needs a second factor.
+            raise exceptions.PermissionDenied(
+                _("此账号须两步验证，不能用密码换取 API 令牌，请使用服务账号。")
+            )
         return Response({"token": api_token_issue(user=user).key})

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from branchcare.core import imports
-from branchcare.core.audit import PERSONAL_FIELDS, diff
+from branchcare.core.audit import PERSONAL_FIELDS, audit_bulk_append, diff
 from branchcare.core.imports import (
     CellError,
     Column,
@@ -481,7 +481,7 @@ def clients_import_commit(*, batches: Iterable[list[dict[str, Any]]], ctx: Clien
     stored row on the columns the file holds; new and changed clients are written with one upsert on
     (branch, client_no) — unchanged ones are not touched — with derived pinyin, phone tail and tier, and
     the version bumped. Audit records (``client.create`` with the new values, ``client.import`` with the
-    field diff; personal data masked) are bulk-inserted alongside.
+    field diff; personal data masked) are spooled and appended to the audit chain at the end.
     """
     branch = ctx.branch
     keys = [k for k in (c.key for c in ClientImportSpec.columns) if k in ctx.present and k != "client_no"]
@@ -494,6 +494,7 @@ def clients_import_commit(*, batches: Iterable[list[dict[str, Any]]], ctx: Clien
     large, medium = branch.large_threshold, branch.medium_threshold
     now = timezone.now()
     counts = Counts()
+    audits = imports.Spool()
     for records in batches:
         for part in _chunks(records, _lookup_batch()):
             stored = {
@@ -550,7 +551,6 @@ def clients_import_commit(*, batches: Iterable[list[dict[str, Any]]], ctx: Clien
                     counts.updated += 1
                 entries.append(
                     {
-                        "actor": ctx.actor,
                         "action": action,
                         "object_type": "clients.client",
                         "object_id": str(ids[no]),
@@ -559,8 +559,18 @@ def clients_import_commit(*, batches: Iterable[list[dict[str, Any]]], ctx: Clien
                         "changes": changes,
                     }
                 )
-            imports.audit_rows_write(entries)
+            audits.append(entries)
+    _append_audits(audits, ctx.actor)
     return counts
+
+
+def _append_audits(audits: imports.Spool, actor: Any) -> None:
+    """Append the spooled audit entries to the audit chain, last thing in the commit: on PostgreSQL the
+    chain's lock then blocks other writers only for this final step, not for the whole import."""
+    try:
+        audit_bulk_append({**entry, "actor": actor} for batch in audits for entry in batch)
+    finally:
+        audits.close()
 
 
 def _phone_tail(phone: str | None) -> str:
@@ -748,7 +758,8 @@ def holdings_import_commit(*, batches: Iterable[list[dict[str, Any]]], ctx: Hold
 
     Securities named in the file but unknown are created first (risk R3, exchange from the code). Then, per
     chunk of clients: their current positions are read (for the audit), deleted, and the file's positions
-    with a quantity above 0 are bulk-inserted; each client gets one ``holdings.import`` audit record.
+    with a quantity above 0 are bulk-inserted (``COPY`` on PostgreSQL); each client gets one
+    ``holdings.import`` audit record, appended to the audit chain at the end.
     """
     if ctx.new_securities:
         Security.objects.bulk_create(
@@ -773,6 +784,7 @@ def holdings_import_commit(*, batches: Iterable[list[dict[str, Any]]], ctx: Hold
             codes[sec_id] = code
             positions[rec["client_id"]].append((sec_id, rec["quantity"], rec["cost_price"], rec["as_of"]))
     counts = Counts()
+    audits = imports.Spool()
     client_ids = sorted(positions)
     use_copy = imports.copy_available()
     for part in _chunks(client_ids, _lookup_batch()):
@@ -803,7 +815,6 @@ def holdings_import_commit(*, batches: Iterable[list[dict[str, Any]]], ctx: Hold
             counts.updated += 1
             entries.append(
                 {
-                    "actor": ctx.actor,
                     "action": "holdings.import",
                     "object_type": "clients.client",
                     "object_id": str(client_id),
@@ -828,7 +839,8 @@ def holdings_import_commit(*, batches: Iterable[list[dict[str, Any]]], ctx: Hold
                 ],
                 batch_size=2000,
             )
-        imports.audit_rows_write(entries)
+        audits.append(entries)
+    _append_audits(audits, ctx.actor)
     return counts
 
 

@@ -5,6 +5,7 @@ which the user may import, so another branch's job is a 404."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -47,7 +48,9 @@ class ImportUploadForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, branches, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(s.kind, s.label) for s in imports.registered_specs()]
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [
+            (s.kind, s.label) for s in imports.registered_specs()
+        ]
         self.fields["branch"].queryset = branches  # type: ignore[attr-defined]
 
 
@@ -89,11 +92,11 @@ def import_view(request: AuthedRequest) -> HttpResponse:
             branches=branches, initial={"branch": user.branch_id, "kind": kind if kind else "clients"}
         )
         status = 200
-    ctx = {
-        "form": form,
-        "specs": _specs_help(),
-        "jobs": imports.import_jobs_for(viewer=user)[:20],
-    }
+    labels = {spec.kind: spec.label for spec in imports.registered_specs()}
+    jobs = list(imports.import_jobs_for(viewer=user)[:20])
+    for job in jobs:
+        job.kind_label = labels.get(job.kind, job.kind)  # type: ignore[attr-defined]
+    ctx = {"form": form, "specs": _specs_help(), "jobs": jobs}
     return render(request, "clients/import/upload.html", ctx, status=status)
 
 

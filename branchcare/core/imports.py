@@ -47,12 +47,12 @@ import csv
 import datetime as dt
 import gc
 import io
-import json
 import logging
 import os
 import pickle
 import re
 import tempfile
+import threading
 import time
 import unicodedata
 import uuid
@@ -763,13 +763,45 @@ def _unsafe_xml(exc: BaseException | None) -> bool:
     return False
 
 
+def _read_dimension_quickly(ws: Any) -> None:
+    """Stand-in for openpyxl's ``ReadOnlyWorksheet._get_size`` with the same result: the ``<dimension>``
+    element if the sheet has one. openpyxl looks for it with *end* events, so when a sheet has none (files
+    written by many libraries) it parses the whole sheet just to find out — doubling the time of a large
+    import. ``<dimension>`` must precede ``<sheetData>``, so *start* events can stop there."""
+    from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
+    from openpyxl.worksheet.dimensions import SheetDimension
+    from openpyxl.xml.functions import iterparse
+
+    src = ws._get_source()
+    try:
+        for _event, element in iterparse(src, events=("start",)):
+            if element.tag == DIMENSION_TAG:
+                boundaries = SheetDimension.from_tree(element).boundaries
+                if boundaries is not None:
+                    ws._min_column, ws._min_row, ws._max_column, ws._max_row = boundaries
+                return
+            if element.tag == DATA_TAG:
+                return
+    finally:
+        src.close()
+
+
+_OPENPYXL_PATCH_LOCK = threading.Lock()
+
+
 def _xlsx_open(path: str | os.PathLike[str]) -> tuple[Any, Any]:
     import openpyxl
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _OPENPYXL_PATCH_LOCK:
             warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+            original = ReadOnlyWorksheet._get_size
+            ReadOnlyWorksheet._get_size = _read_dimension_quickly  # type: ignore[method-assign]
+            try:
+                wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+            finally:
+                ReadOnlyWorksheet._get_size = original  # type: ignore[method-assign]
         if not wb.worksheets:
             wb.close()
             raise ImportFileError(_("Excel 文件中没有工作表。"))
@@ -928,21 +960,23 @@ def _find_header(spec: ImportSpec, rows: Iterator[Sequence[Any]]) -> HeaderMap:
 ProgressCallback = Callable[[int, int, str], None]
 
 
-class _Spool:
-    """Validated records, pickled batch by batch to an anonymous temporary file (flat memory)."""
+class Spool:
+    """Lists of records pickled batch by batch to an anonymous temporary file, read back in order (flat
+    memory however many there are). Holds the validated records between validation and commit; commit
+    hooks may use one too (e.g. to append audit records at the end of the transaction)."""
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         self.batches = 0
         self.records = 0
 
-    def append(self, batch: list[dict[str, Any]]) -> None:
+    def append(self, batch: list[Any]) -> None:
         if batch:
             pickle.dump(batch, self._file, protocol=pickle.HIGHEST_PROTOCOL)
             self.batches += 1
             self.records += len(batch)
 
-    def __iter__(self) -> Iterator[list[dict[str, Any]]]:
+    def __iter__(self) -> Iterator[list[Any]]:
         self._file.seek(0)
         for _n in range(self.batches):
             yield pickle.load(self._file)  # noqa: S301 - our own temporary file, written above
@@ -1013,7 +1047,7 @@ def _validate(
     *,
     branch: Any,
     actor: Any,
-    spool: _Spool,
+    spool: Spool,
     result: ImportResult,
     progress: ProgressCallback | None,
 ) -> tuple[Any, HeaderMap]:
@@ -1098,7 +1132,9 @@ def _validate(
             flush()
             if progress and time.monotonic() - last_report > 0.5:
                 last_report = time.monotonic()
-                progress(data_rows, max(estimated, data_rows), _("正在校验第 %(n)d 行") % {"n": line})
+                # Without an estimate (a sheet lacking <dimension>) the total stays 0: "unknown".
+                total = max(estimated, data_rows) if estimated else 0
+                progress(data_rows, total, _("正在校验第 %(n)d 行") % {"n": line})
     flush()
     result.total_rows = data_rows
     if data_rows == 0:
@@ -1132,7 +1168,7 @@ def run_import(
     from .audit import audit_log
 
     result = ImportResult(kind=spec.kind, file_name=file_name, dry_run=dry_run, skip_invalid=skip_invalid)
-    spool = _Spool()
+    spool = Spool()
     # Millions of short-lived containers would trigger full cyclic-GC passes over everything alive
     # (a quarter of the validation time); the loops create no reference cycles, so pause it.
     gc_was_enabled = gc.isenabled()
@@ -1238,51 +1274,6 @@ def copy_upsert(
             f"RETURNING {', '.join(_qn(c) for c in returning)}"
         )
         return cursor.fetchall()
-
-
-_AUDIT_COLUMNS = (
-    "created_at", "actor_id", "actor_username", "action", "object_type", "object_id", "object_repr",
-    "branch_id", "changes", "ip",
-)  # fmt: skip
-
-
-def audit_rows_write(entries: list[dict[str, Any]]) -> None:
-    """Insert many audit records at once (``COPY`` on PostgreSQL, ``bulk_create`` elsewhere). Each entry
-    holds ``actor``, ``action``, ``object_type``, ``object_id``, ``object_repr``, ``branch_id`` and
-    ``changes`` (already masked, JSON-ready); time and IP are the same for all. Inside the transaction
-    of the change they record."""
-    from .middleware import current_ip
-    from .models import AuditLog
-
-    if not entries:
-        return
-    now = timezone.now()
-    ip = current_ip()
-    actor = entries[0]["actor"]
-    actor_id = actor.pk if getattr(actor, "pk", None) else None
-    username = getattr(actor, "username", "") or "system"
-    if copy_available():
-        copy_insert(
-            AuditLog,
-            _AUDIT_COLUMNS,
-            (
-                (now, actor_id, username, e["action"], e["object_type"], e["object_id"], e["object_repr"][:200],
-                 e["branch_id"], json.dumps(e["changes"], ensure_ascii=False), ip)
-                for e in entries
-            ),
-        )  # fmt: skip
-        return
-    AuditLog.objects.bulk_create(
-        [
-            AuditLog(
-                created_at=now, actor_id=actor_id, actor_username=username, action=e["action"],
-                object_type=e["object_type"], object_id=e["object_id"], object_repr=e["object_repr"][:200],
-                branch_id=e["branch_id"], changes=e["changes"], ip=ip,
-            )
-            for e in entries
-        ],
-        batch_size=500,
-    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any, cast
+
 from django.conf import settings
-from django.db import models
+from django.db import connections, models, router, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -14,11 +21,29 @@ class AuditLogQuerySet(models.QuerySet):
     def delete(self):  # type: ignore[override]
         raise PermissionError("审计记录不可删除")
 
+    def bulk_create(self, objs: Iterable[AuditLog], batch_size: int | None = None, **kwargs: Any):  # type: ignore[override]
+        """Insert new records in list order, each chained to the one before (see ``AuditLog.seal``).
+        Conflict handling is refused: a skipped or overwritten row would break the chain."""
+        if kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts"):
+            raise PermissionError("审计记录不可覆盖或跳过")
+        objs = list(objs)
+        if not objs:
+            return objs
+        if any(obj.pk is not None for obj in objs):
+            raise PermissionError("审计记录不可修改")
+        using = self.db
+        with transaction.atomic(using=using, savepoint=False):
+            prev = AuditLog.chain_tip(using=using)
+            for obj in objs:
+                prev = obj.seal(prev)
+            return super().bulk_create(objs, batch_size=batch_size, **kwargs)
+
 
 class AuditLog(models.Model):
     """Who did what to which object, when and from where. Append-only: never updated or deleted."""
 
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    # Set when the record is built (not auto_now_add, which would overwrite it after the hash was taken).
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, editable=False, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("操作人"),
@@ -35,8 +60,21 @@ class AuditLog(models.Model):
     branch_id = models.BigIntegerField(_("营业部"), null=True, blank=True)
     changes = models.JSONField(_("变更内容"), default=dict, blank=True)
     ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    # Tamper evidence: ``hash`` is sha256 over this record's content and ``prev_hash``, which is the
+    # ``hash`` of the record before it (by id). ``branchcare verify_audit`` walks the chain.
+    prev_hash = models.CharField(_("前一条记录哈希"), max_length=64, blank=True, default="", editable=False)
+    hash = models.CharField(
+        _("记录哈希"), max_length=64, blank=True, default="", editable=False, db_index=True
+    )
 
     objects = AuditLogQuerySet.as_manager()
+
+    #: ``prev_hash`` of the first record of the chain.
+    GENESIS_HASH = "0" * 64
+    #: Key of the PostgreSQL advisory lock that serialises appends (any constant).
+    CHAIN_LOCK_KEY = 0x0BCA0D17
+    # Canonical JSON for the hash: sorted keys, no spaces, UTF-8 as is (one encoder, reused: faster).
+    _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
     class Meta:
         verbose_name = _("审计记录")
@@ -53,10 +91,104 @@ class AuditLog(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise PermissionError("审计记录不可修改")
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(AuditLog, instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            self.seal(AuditLog.chain_tip(using=using))
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise PermissionError("审计记录不可删除")
+
+    # --- hash chain ---------------------------------------------------------------------------------
+
+    @classmethod
+    def chain_tip(cls, *, using: str = "default") -> str:
+        """The ``hash`` of the last record, to chain the next one to. Call inside the writing transaction:
+        on PostgreSQL this first takes a transaction-scoped advisory lock, so appends queue until the
+        writer before commits; on SQLite the IMMEDIATE transaction mode holds the write lock from BEGIN."""
+        connection = connections[using]
+        if not connection.in_atomic_block:
+            raise RuntimeError("chain_tip() must run inside the transaction that appends")
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [cls.CHAIN_LOCK_KEY])
+        last = cls._base_manager.using(using).order_by("-pk").values_list("hash", flat=True).first()
+        return cls.GENESIS_HASH if last is None else last
+
+    def seal(self, prev_hash: str) -> str:
+        """Chain this unsaved record to ``prev_hash``: normalise the content to what the database will
+        give back, then set ``prev_hash`` and ``hash``. Returns the new hash."""
+        if self.created_at is None:
+            self.created_at = timezone.now()
+        elif settings.USE_TZ and timezone.is_naive(self.created_at):
+            self.created_at = timezone.make_aware(self.created_at)
+        self.actor_username = str(self.actor_username or "")
+        self.object_type = str(self.object_type or "")
+        self.object_id = str(self.object_id or "")
+        self.object_repr = str(self.object_repr or "")
+        self.branch_id = None if self.branch_id is None else int(self.branch_id)
+        # What the JSON column will return (string keys, lists for tuples).
+        self.changes = json.loads(json.dumps(self.changes if self.changes is not None else {}))
+        ip_field = cast(models.GenericIPAddressField, self._meta.get_field("ip"))
+        self.ip = ip_field.get_prep_value(self.ip) or None  # an IPv6 address spelled as stored
+        self.prev_hash = prev_hash
+        self.hash = self.compute_hash(
+            created_at=self.created_at,
+            actor_username=self.actor_username,
+            action=self.action,
+            object_type=self.object_type,
+            object_id=self.object_id,
+            object_repr=self.object_repr,
+            branch_id=self.branch_id,
+            changes=self.changes,
+            ip=self.ip,
+            prev_hash=prev_hash,
+        )
+        return self.hash
+
+    @staticmethod
+    def compute_hash(
+        *,
+        created_at: dt.datetime,
+        actor_username: str,
+        action: str,
+        object_type: str,
+        object_id: str,
+        object_repr: str,
+        branch_id: int | None,
+        changes: Any,
+        ip: str | None,
+        prev_hash: str,
+    ) -> str:
+        """sha256 (hex) over the canonical JSON of a record's content and its ``prev_hash``. The id is not
+        part of it, so a record's hash can be computed before it is inserted."""
+        if timezone.is_aware(created_at):
+            created_at = created_at.astimezone(dt.UTC)
+        payload = {
+            "created_at": created_at.isoformat(timespec="microseconds"),
+            "actor_username": actor_username,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "object_repr": object_repr,
+            "branch_id": branch_id,
+            "changes": AuditLog._canonical_json_value(changes),
+            "ip": ip,
+            "prev_hash": prev_hash,
+        }
+        return hashlib.sha256(AuditLog._CANONICAL_JSON.encode(payload).encode("utf-8")).hexdigest()
+
+    @staticmethod
+    def _canonical_json_value(value: Any) -> Any:
+        """Integral floats as ints: PostgreSQL's jsonb gives ``1e16`` back as ``10000000000000000``, so
+        the hash must not depend on that spelling."""
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, dict):
+            return {str(k): AuditLog._canonical_json_value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [AuditLog._canonical_json_value(v) for v in value]
+        return value
 
 
 class ImportJob(models.Model):
@@ -128,10 +260,18 @@ class TransitionLog(models.Model):
     from_state = models.CharField(_("原状态"), max_length=32)
     to_state = models.CharField(_("新状态"), max_length=32)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     holder = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("经办人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     at = models.DateTimeField(_("时间"))
     note = models.TextField(_("说明"), blank=True)
@@ -153,7 +293,10 @@ class Notification(models.Model):
     """An in-app message to one member of staff (the inbox), optionally also sent on external channels."""
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("收件人"), on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("收件人"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
     kind = models.CharField(_("类别"), max_length=32, default="info")
     title = models.CharField(_("标题"), max_length=200)
@@ -166,7 +309,9 @@ class Notification(models.Model):
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox_idx")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox_idx")
+        ]
 
     def __str__(self) -> str:
         return self.title

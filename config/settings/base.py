@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "axes",
     "huey.contrib.djhuey",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "branchcare.core",
     "branchcare.org",
     "branchcare.clients",
@@ -61,10 +64,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "branchcare.core.middleware.SessionLifetimeMiddleware",
+    # Staff who must use two-factor login reach only the 2FA pages until verified (after the session checks).
+    "branchcare.org.twofactor.TwoFactorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "branchcare.core.middleware.RequestContextMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -115,8 +121,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "branchcare.core.passwords.BranchcarePasswordValidator"},
 ]
 LOGIN_URL = "login"
+
+# Two-factor login (TOTP + recovery codes) for roles that see unmasked personal data or change
+# configuration; see branchcare/org/twofactor.py. Production turns it on by default.
+BRANCHCARE_2FA_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", False)
+OTP_TOTP_ISSUER = "BranchCare 营业部客户服务系统"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -5,7 +5,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env_bool, env_int
+from .base import AUTH_PASSWORD_VALIDATORS, env_bool, env_int
 
 DEBUG = False
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -31,3 +31,11 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 BRANCHCARE_PRODUCTION = True
+BRANCHCARE_2FA_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", True)
+# Longer passwords in production (8 elsewhere, so that tests and the demo stay quick to type).
+AUTH_PASSWORD_VALIDATORS = [
+    {**v, "OPTIONS": {**v.get("OPTIONS", {}), "min_length": env_int("PASSWORD_MIN_LENGTH", 10)}}
+    if v["NAME"].endswith(".MinimumLengthValidator")
+    else v
+    for v in AUTH_PASSWORD_VALIDATORS
+]

@@ -132,3 +132,20 @@ def test_session_authentication_also_works(world, client):
     client.force_login(world["manager1"])
 
     assert client.get(ME_URL).status_code == 200
+
+
+def test_token_refused_for_accounts_that_need_two_factor(world, client, settings):
+    from conftest import PASSWORD
+
+    settings.BRANCHCARE_2FA_REQUIRED = True
+    r = client.post(
+        "/api/v1/auth/token/", {"username": "director", "password": PASSWORD}, content_type="application/json"
+    )
+    assert r.status_code == 403
+    assert "两步验证" in r.json()["detail"]
+    r = client.post(
+        "/api/v1/auth/token/",
+        {"username": "researcher1", "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert r.status_code == 200

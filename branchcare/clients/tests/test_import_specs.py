@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import openpyxl
 import pytest
@@ -15,9 +16,19 @@ from django.utils import timezone
 from branchcare.clients import import_specs
 from branchcare.clients.models import Client, Holding, Security
 from branchcare.core import imports, timeline
+from branchcare.core.audit import audit_chain_verify
 from branchcare.core.imports import CellError, ImportFileError, RowError
 from branchcare.core.models import AuditLog
 from branchcare.testing.factories import HoldingFactory, SecurityFactory, UserFactory
+
+
+def security(**kw) -> Security:
+    return cast(Security, SecurityFactory(**kw))
+
+
+def holding(**kw) -> Holding:
+    return cast(Holding, HoldingFactory(**kw))
+
 
 CLIENT_HEADER = "客户号,姓名,手机,证件号码,风险等级,资产,客户经理,开户日期"
 
@@ -36,7 +47,12 @@ def run_clients(world, path: Path, **kw):
 
 def run_holdings(world, path: Path, **kw):
     return imports.run_import(
-        imports.get_spec("holdings"), path, file_name=path.name, branch=world.b1, actor=world["director"], **kw
+        imports.get_spec("holdings"),
+        path,
+        file_name=path.name,
+        branch=world.b1,
+        actor=world["director"],
+        **kw,
     )
 
 
@@ -49,8 +65,20 @@ def state() -> tuple[int, int, int, int]:
 
 @pytest.mark.parametrize(
     "raw,expected",
-    [("C3", "C3"), ("c3", "C3"), ("3", "C3"), (3, "C3"), (3.0, "C3"), ("稳健型", "C3"), ("稳健", "C3"),
-     ("C5 激进型", "C5"), ("C1-保守型", "C1"), ("Ｃ２", "C2"), ("谨慎型", "C2"), ("积极型", "C4")],
+    [
+        ("C3", "C3"),
+        ("c3", "C3"),
+        ("3", "C3"),
+        (3, "C3"),
+        (3.0, "C3"),
+        ("稳健型", "C3"),
+        ("稳健", "C3"),
+        ("C5 激进型", "C5"),
+        ("C1-保守型", "C1"),
+        ("Ｃ２", "C2"),
+        ("谨慎型", "C2"),
+        ("积极型", "C4"),
+    ],
 )
 def test_risk_level_spellings(raw, expected):
     assert import_specs.parse_risk_level(raw) == expected
@@ -64,8 +92,13 @@ def test_risk_level_refused(raw):
 
 @pytest.mark.parametrize(
     "raw,expected",
-    [("138 1234 5678", "13812345678"), ("+86 138-1234-5678", "13812345678"), (13812345678, "13812345678"),
-     ("021-61234567", "02161234567"), ("１３８１２３４５６７８", "13812345678")],
+    [
+        ("138 1234 5678", "13812345678"),
+        ("+86 138-1234-5678", "13812345678"),
+        (13812345678, "13812345678"),
+        ("021-61234567", "02161234567"),
+        ("１３８１２３４５６７８", "13812345678"),
+    ],
 )
 def test_phone_normalised(raw, expected):
     assert import_specs.parse_phone(raw) == expected
@@ -85,8 +118,13 @@ def test_id_number_stored_as_number_by_excel_is_refused():
 
 @pytest.mark.parametrize(
     "raw,expected",
-    [("0.25", Decimal("0.2500")), ("0.25‰", Decimal("0.2500")), ("0.025%", Decimal("0.2500")),
-     ("万2.5", Decimal("0.2500")), (0.3, Decimal("0.3000"))],
+    [
+        ("0.25", Decimal("0.2500")),
+        ("0.25‰", Decimal("0.2500")),
+        ("0.025%", Decimal("0.2500")),
+        ("万2.5", Decimal("0.2500")),
+        (0.3, Decimal("0.3000")),
+    ],
 )
 def test_commission_rate(raw, expected):
     assert import_specs.parse_commission_rate(raw) == expected
@@ -94,10 +132,21 @@ def test_commission_rate(raw, expected):
 
 @pytest.mark.parametrize(
     "raw,expected",
-    [("600519", ("600519", "SH")), (1, ("000001", "SZ")), (1.0, ("000001", "SZ")), ("300750", ("300750", "SZ")),
-     ("830799", ("830799", "BJ")), ("920001", ("920001", "BJ")), ("430047", ("430047", "BJ")),
-     ("510300", ("510300", "SH")), ("159915", ("159915", "SZ")), ("600519.SH", ("600519", "SH")),
-     ("SZ000001", ("000001", "SZ")), ("000300.SH", ("000300", "SH")), ("600519.ss", ("600519", "SH"))],
+    [
+        ("600519", ("600519", "SH")),
+        (1, ("000001", "SZ")),
+        (1.0, ("000001", "SZ")),
+        ("300750", ("300750", "SZ")),
+        ("830799", ("830799", "BJ")),
+        ("920001", ("920001", "BJ")),
+        ("430047", ("430047", "BJ")),
+        ("510300", ("510300", "SH")),
+        ("159915", ("159915", "SZ")),
+        ("600519.SH", ("600519", "SH")),
+        ("SZ000001", ("000001", "SZ")),
+        ("000300.SH", ("000300", "SH")),
+        ("600519.ss", ("600519", "SH")),
+    ],
 )
 def test_security_code_and_exchange(raw, expected):
     assert import_specs.parse_security_code(raw) == expected
@@ -134,8 +183,8 @@ def test_import_creates_updates_recomputes_tier_and_audits(world, tmp_path):
     path = csv_file(
         tmp_path,
         "客户号,姓名,手机,证件号码,风险等级,资产,客户经理,开户日期,高端客户,状态,佣金率\n"
-        f"{existing.client_no},张三,13912345678,310101199001011234,稳健型,\"6,000,000.00\",manager1,2020-01-02,是,正常,0.25\n"
-        "40000001,赵一,13900000001,310101199001010011,4,\"600,000\",broker1,2021/3/4,否,休眠,\n",
+        f'{existing.client_no},张三,13912345678,310101199001011234,稳健型,"6,000,000.00",manager1,2020-01-02,是,正常,0.25\n'
+        '40000001,赵一,13900000001,310101199001010011,4,"600,000",broker1,2021/3/4,否,休眠,\n',
     )
     result = run_clients(world, path)
     assert result.committed and result.errors == []
@@ -162,9 +211,14 @@ def test_import_creates_updates_recomputes_tier_and_audits(world, tmp_path):
     assert summary.changes["created"] == 1 and summary.changes["updated"] == 1
     assert summary.changes["file"] == "clients.csv" and summary.branch_id == world.b1.pk
 
+    assert audit_chain_verify().ok  # the bulk audit rows are chained like any other
+
     now = timezone.now()
     events = timeline.events_for_client(
-        client=existing, viewer=world["director"], start=now - dt.timedelta(hours=1), end=now + dt.timedelta(hours=1)
+        client=existing,
+        viewer=world["director"],
+        start=now - dt.timedelta(hours=1),
+        end=now + dt.timedelta(hours=1),
     )
     assert any(e.title == "导入更新客户资料" for e in events)
 
@@ -172,7 +226,7 @@ def test_import_creates_updates_recomputes_tier_and_audits(world, tmp_path):
 def test_reimport_of_same_file_changes_nothing(world, tmp_path):
     path = csv_file(
         tmp_path,
-        f"{CLIENT_HEADER},备注\n40000001,赵一,13900000001,310101199001010011,C3,\"1,000\",manager1,20200102,老客户\n",
+        f'{CLIENT_HEADER},备注\n40000001,赵一,13900000001,310101199001010011,C3,"1,000",manager1,20200102,老客户\n',
     )
     run_clients(world, path)
     before = state()
@@ -252,7 +306,7 @@ def test_english_headers_gbk_and_fullwidth(world, tmp_path):
     path = csv_file(
         tmp_path,
         "client_no,name,phone,id_number,risk_level,assets,manager,opened_on\n"
-        "４０００００１,　王　五　,１３９０００００００１,,Ｃ２,\"１，０００\",manager1,２０２０年１月２日\n",
+        '４０００００１,　王　五　,１３９０００００００１,,Ｃ２,"１，０００",manager1,２０２０年１月２日\n',
         encoding="gbk",
     )
     result = run_clients(world, path)
@@ -299,17 +353,17 @@ HOLDING_HEADER = "客户号,证券代码,证券名称,持仓数量,成本价,日
 
 def test_holdings_replace_positions_and_audit(world, tmp_path):
     client = world.client_m1
-    maotai = SecurityFactory(code="600519", exchange="SH", name="贵州茅台")
-    pingan = SecurityFactory(code="000001", exchange="SZ", name="平安银行")
-    index = SecurityFactory(code="000001", exchange="SH", name="上证指数", kind="index")
-    old = SecurityFactory(code="601318", exchange="SH", name="中国平安")
-    HoldingFactory(client=client, security=old, quantity=500)
-    HoldingFactory(client=client, security=maotai, quantity=100)
-    other = HoldingFactory(client=world.client_m2, security=old, quantity=700)
+    maotai = security(code="600519", exchange="SH", name="贵州茅台")
+    pingan = security(code="000001", exchange="SZ", name="平安银行")
+    index = security(code="000001", exchange="SH", name="上证指数", kind="index")
+    old = security(code="601318", exchange="SH", name="中国平安")
+    holding(client=client, security=old, quantity=500)
+    holding(client=client, security=maotai, quantity=100)
+    other = holding(client=world.client_m2, security=old, quantity=700)
     path = csv_file(
         tmp_path,
         f"{HOLDING_HEADER}\n"
-        f"{client.client_no},600519,,\"1,200\",1650.5,2026-11-20\n"
+        f'{client.client_no},600519,,"1,200",1650.5,2026-11-20\n'
         f"{client.client_no},1,,3000,10.2,2026-11-20\n"
         f"{client.client_no},830799,艾融软件,100,20,2026-11-20\n",
         name="holdings.csv",
@@ -317,7 +371,9 @@ def test_holdings_replace_positions_and_audit(world, tmp_path):
     result = run_holdings(world, path)
     assert result.committed and result.errors == []
     assert (result.counts.created, result.counts.updated) == (3, 1)
-    positions = {h.security.code + h.security.exchange: (h.quantity, h.cost_price) for h in client.holdings.all()}
+    positions = {
+        h.security.code + h.security.exchange: (h.quantity, h.cost_price) for h in client.holdings.all()
+    }
     assert positions == {
         "600519SH": (1200, Decimal("1650.5000")),
         "000001SZ": (3000, Decimal("10.2000")),
@@ -333,20 +389,21 @@ def test_holdings_replace_positions_and_audit(world, tmp_path):
     assert log.changes["holdings"][0] == {"601318": [500, "10.0000"], "600519": [100, "10.0000"]}
     assert log.changes["holdings"][1]["600519"] == [1200, "1650.5000"]
     assert AuditLog.objects.filter(action="holdings.import", object_type="file").count() == 1
+    assert audit_chain_verify().ok
     assert pingan.holdings.count() == 1
 
 
 def test_holdings_quantity_zero_removes_position(world, tmp_path):
-    sec = SecurityFactory(code="600519", exchange="SH")
-    HoldingFactory(client=world.client_m1, security=sec, quantity=100)
+    sec = security(code="600519", exchange="SH")
+    holding(client=world.client_m1, security=sec, quantity=100)
     path = csv_file(tmp_path, f"{HOLDING_HEADER}\n{world.client_m1.client_no},600519,,0,0,2026-11-20\n")
     result = run_holdings(world, path)
     assert result.committed and not world.client_m1.holdings.exists()
 
 
 def test_holdings_unknown_client_or_security_refused(world, tmp_path):
-    SecurityFactory(code="600519", exchange="SH")
-    HoldingFactory(client=world.client_m1)
+    security(code="600519", exchange="SH")
+    holding(client=world.client_m1)
     path = csv_file(
         tmp_path,
         f"{HOLDING_HEADER}\n"
@@ -366,7 +423,7 @@ def test_holdings_unknown_client_or_security_refused(world, tmp_path):
 
 
 def test_holdings_xlsx_numeric_code_padded(world, tmp_path):
-    SecurityFactory(code="000002", exchange="SZ", name="万科A")
+    security(code="000002", exchange="SZ", name="万科A")
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(HOLDING_HEADER.split(","))
@@ -386,13 +443,14 @@ def test_cli_import_clients_success(world, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "新增 1" in out and "更新 0" in out and "错误 0 行" in out and "行/秒" in out
     assert Client.objects.filter(client_no="40000001", branch=world.b1).exists()
-    assert AuditLog.objects.get(action="client.create", object_type="clients.client").actor_username == "director"
+    assert (
+        AuditLog.objects.get(action="client.create", object_type="clients.client").actor_username
+        == "director"
+    )
 
 
 def test_cli_bad_row_exits_nonzero_prints_errors_writes_nothing(world, tmp_path, capsys):
-    path = csv_file(
-        tmp_path, f"{CLIENT_HEADER}\n40000001,赵一,,,C3,1000,,\n40000002,钱二,,,C3,很多,,\n"
-    )
+    path = csv_file(tmp_path, f"{CLIENT_HEADER}\n40000001,赵一,,,C3,1000,,\n40000002,钱二,,,C3,很多,,\n")
     before = state()
     with pytest.raises(CommandError, match="发现 1 行错误，未写入任何数据"):
         call_command("import_clients", str(path), branch="B001")
@@ -431,7 +489,7 @@ def test_cli_refuses_bad_file_branch_and_actor(world, tmp_path):
 
 
 def test_cli_import_holdings(world, tmp_path, capsys):
-    SecurityFactory(code="600519", exchange="SH")
+    security(code="600519", exchange="SH")
     path = csv_file(tmp_path, f"{HOLDING_HEADER}\n{world.client_m1.client_no},600519,,100,10,2026-11-20\n")
     call_command("import_holdings", str(path), branch="B001")
     assert "写入持仓 1" in capsys.readouterr().out

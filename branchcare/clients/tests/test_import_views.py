@@ -16,7 +16,7 @@ from branchcare.clients.models import Client, Holding
 from branchcare.core.models import AuditLog, ImportJob
 
 HEADER = "客户号,姓名,手机,证件号码,风险等级,资产,客户经理,开户日期\n"
-GOOD = HEADER + "40000001,赵一,13900000001,310101199001010011,C3,\"1,000\",manager1,2020-01-02\n"
+GOOD = HEADER + '40000001,赵一,13900000001,310101199001010011,C3,"1,000",manager1,2020-01-02\n'
 BAD = GOOD + "40000002,钱二,13900000002,,C3,很多,manager1,2020-01-02\n"
 
 
@@ -155,8 +155,12 @@ def test_hostile_file_is_a_form_error_and_creates_no_job(world, login, media):
     assert r.status_code == 400 and "空文件" in r.content.decode()  # Django's own check, in Chinese
     r = c.post(
         reverse("clients:import"),
-        {"kind": "clients", "branch": world.b1.pk, "action": "import",
-         "file": SimpleUploadedFile("x.xlsx", bytes(range(256)) * 10)},
+        {
+            "kind": "clients",
+            "branch": world.b1.pk,
+            "action": "import",
+            "file": SimpleUploadedFile("x.xlsx", bytes(range(256)) * 10),
+        },
     )
     assert r.status_code == 400 and "不是 Excel 工作簿" in r.content.decode()
     r = upload(c, world, "姓名\n张三\n")
@@ -184,8 +188,15 @@ def test_big_file_runs_in_background_with_progress(world, login, django_capture_
 
 def test_running_job_page_polls_progress(world, login):
     job = ImportJob.objects.create(
-        kind="clients", branch=world.b1, created_by=world["director"], file_name="big.csv", file_path="/nonexistent",
-        status=ImportJob.Status.RUNNING, total_rows=1000, processed_rows=250, message="正在校验第 251 行",
+        kind="clients",
+        branch=world.b1,
+        created_by=world["director"],
+        file_name="big.csv",
+        file_path="/nonexistent",
+        status=ImportJob.Status.RUNNING,
+        total_rows=1000,
+        processed_rows=250,
+        message="正在校验第 251 行",
     )
     c = login("director")
     page = c.get(reverse("clients:import_job", args=[job.pk])).content.decode()
@@ -199,7 +210,11 @@ def test_running_job_page_polls_progress(world, login):
 @pytest.mark.parametrize("name", ["import_job", "import_job_progress", "import_errors"])
 def test_job_of_another_branch_is_404(world, login, name):
     job = ImportJob.objects.create(
-        kind="clients", branch=world.b1, created_by=world["director"], file_name="a.csv", file_path="/x",
+        kind="clients",
+        branch=world.b1,
+        created_by=world["director"],
+        file_name="a.csv",
+        file_path="/x",
         status=ImportJob.Status.PREVIEWED,
     )
     c = login("b2director")
@@ -213,3 +228,19 @@ def test_cannot_upload_into_a_branch_outside_scope(world, login):
     before = counts()
     r = upload(c, world, GOOD)  # posts branch = B001
     assert r.status_code == 400 and not ImportJob.objects.exists() and counts() == before
+
+
+def test_progress_without_estimate_is_indeterminate(world, login):
+    job = ImportJob.objects.create(
+        kind="clients",
+        branch=world.b1,
+        created_by=world["director"],
+        file_name="big.xlsx",
+        file_path="/x",
+        status=ImportJob.Status.RUNNING,
+        total_rows=0,
+        processed_rows=4000,
+        message="正在校验第 4001 行",
+    )
+    body = login("director").get(reverse("clients:import_job_progress", args=[job.pk])).content.decode()
+    assert '<progress class="flex-grow-1" aria-label' in body and "已校验 4000 行" in body

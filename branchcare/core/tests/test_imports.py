@@ -599,3 +599,30 @@ def test_job_selectors_are_scoped(spec, job_factory, world):
             imports.import_job_get_for(viewer=viewer, pk=job.pk)
     with pytest.raises(Http404):
         imports.import_job_get_for(viewer=world["director"], pk="x")
+
+
+def test_xlsx_without_dimension_is_read_in_one_pass(spec, db, tmp_path):
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    original = ReadOnlyWorksheet._get_size
+    wb = openpyxl.Workbook(write_only=True)  # writes no <dimension>
+    ws = wb.create_sheet()
+    ws.append(["代码", "名称"])
+    for i in range(1, 4):
+        ws.append([i, f"n{i}"])
+    path = tmp_path / "nodim.xlsx"
+    wb.save(path)
+    with imports.open_table(path, "nodim.xlsx") as table:
+        assert table.estimated_rows == 0
+        assert len(list(table)) == 4
+    assert ReadOnlyWorksheet._get_size is original  # openpyxl is left as it was
+    result = run(spec, path)
+    assert result.total_rows == 3 and [r["code"] for r in spec.written] == ["000001", "000002", "000003"]
+
+
+def test_progress_reports_phases(spec, db, tmp_path):
+    calls: list[tuple[int, int, str]] = []
+    body = "代码,名称\n" + "".join(f"{i},n{i}\n" for i in range(1, 6))
+    run(spec, write(tmp_path, "d.csv", body), progress=lambda *a: calls.append(a))
+    assert calls[0][2] == "正在校验数据"
+    assert calls[-2] == (5, 5, "校验完成") and calls[-1] == (5, 5, "正在写入数据库")
