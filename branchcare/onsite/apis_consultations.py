@@ -132,14 +132,14 @@ class OrderDetailSerializer(OrderSerializer):
 
 
 class OrderCreateSerializer(serializers.Serializer):
-    client = serializers.IntegerField(help_text="客户编号（须为本人名下客户）")
+    client = serializers.IntegerField(min_value=1, max_value=2**53, help_text="客户编号（须为本人名下客户）")
     question = serializers.CharField(max_length=4000)
 
 
 class TransitionSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, help_text="说明；退回与取消时必填")
     consultant = serializers.IntegerField(
-        required=False, help_text="submit：指定投资顾问（不填按工作量分配）"
+        required=False, min_value=1, max_value=2**53, help_text="submit：指定投资顾问（不填按工作量分配）"
     )
     delivery_method = serializers.ChoiceField(
         choices=list(svc.DELIVERY_METHODS.items()), required=False, help_text="deliver（客户经理）：交付方式"
@@ -150,7 +150,7 @@ class TransitionSerializer(serializers.Serializer):
 
 
 class LineInputSerializer(serializers.Serializer):
-    security = serializers.IntegerField()
+    security = serializers.IntegerField(min_value=1, max_value=2**53)
     action = serializers.ChoiceField(choices=AdviceLine.Action.choices)
     rationale = serializers.CharField()
 

@@ -117,14 +117,21 @@ class MeetingSerializer(serializers.ModelSerializer):
 
 
 class MeetingCreateSerializer(serializers.Serializer):
-    branch = serializers.IntegerField(required=False, help_text="营业部 id；默认为本人所在营业部")
+    branch = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**53, help_text="营业部 id；默认为本人所在营业部"
+    )
     topic = serializers.CharField(max_length=200)
     starts_at = serializers.DateTimeField(required=False, help_text="默认为服务标准规定的下一次交流会时间")
     duration_minutes = serializers.IntegerField(required=False, default=90, min_value=15, max_value=480)
     location = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
-    speakers = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    speakers = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**53), required=False, default=list
+    )
     guest_speakers = serializers.ListField(
-        child=serializers.IntegerField(), required=False, default=list, help_text="分享经验的客户 id"
+        child=serializers.IntegerField(min_value=1, max_value=2**53),
+        required=False,
+        default=list,
+        help_text="分享经验的客户 id",
     )
     invite = serializers.BooleanField(required=False, default=True, help_text="按服务标准生成邀请名单")
 

@@ -39,6 +39,15 @@ from .services_visits import followup_complete, patrol_record, visit_record
 TAGS = ["onsite"]
 
 
+class BoundedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """An id outside the database's integer range is "not found", not a server error."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not 0 < data < 2**53:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
 class CanServeOnsite(BasePermission):
     """Customer managers (own scope) and directors (branch scope)."""
 
@@ -157,16 +166,18 @@ class FollowUpWriteSerializer(serializers.Serializer):
     kind = _choice(FollowUp.Kind.choices, required=False)
     description = serializers.CharField(max_length=2000)
     due_on = serializers.DateField(required=False, help_text="默认下一个交易日")
-    owner = serializers.PrimaryKeyRelatedField(
+    owner = BoundedPrimaryKeyRelatedField(
         queryset=User.objects.all(), required=False, help_text="负责人员工 id，默认记录人"
     )
 
 
 class VisitWriteSerializer(serializers.Serializer):
-    client = serializers.IntegerField(help_text="客户 id（须在您的服务范围内）")
+    client = serializers.IntegerField(min_value=1, max_value=2**53, help_text="客户 id（须在您的服务范围内）")
     at = serializers.DateTimeField(help_text="拜访时间，不能晚于当前时间")
     place = _choice(Visit.Place.choices, required=False)
-    room = serializers.IntegerField(required=False, allow_null=True, help_text="地点为大户室时的房间 id")
+    room = serializers.IntegerField(
+        min_value=1, max_value=2**53, required=False, allow_null=True, help_text="地点为大户室时的房间 id"
+    )
     topic = serializers.CharField(max_length=200)
     concerns = serializers.CharField(required=False, allow_blank=True)
     holdings_confirmed = serializers.BooleanField(required=False)
@@ -191,14 +202,18 @@ class PatrolSerializer(serializers.ModelSerializer):
 
 
 class ProblemWriteSerializer(FollowUpWriteSerializer):
-    client = serializers.IntegerField(required=False, help_text="涉及的客户 id（本营业部）")
+    client = serializers.IntegerField(
+        min_value=1, max_value=2**53, required=False, help_text="涉及的客户 id（本营业部）"
+    )
 
 
 class PatrolWriteSerializer(serializers.Serializer):
-    room = serializers.IntegerField(help_text="房间 id（本营业部）")
+    room = serializers.IntegerField(min_value=1, max_value=2**53, help_text="房间 id（本营业部）")
     at = serializers.DateTimeField()
     observations = serializers.CharField(required=False, allow_blank=True)
-    clients_present = serializers.ListField(child=serializers.IntegerField(), required=False)
+    clients_present = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**53), required=False
+    )
     problems = ProblemWriteSerializer(many=True, required=False)
 
 
