@@ -6,7 +6,7 @@ BC := $(VENV)/bin/branchcare
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run install install-dev test test-fast lint typecheck migrations-check seed bench load prod-check clean
+.PHONY: run install install-dev test lint typecheck migrations-check bench load prod-check clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ migrations-check: install-dev
 
 bench: install
 	$(VENV)/bin/python bench/run_all.py
+
+## make load: 100 users for 10 min against gunicorn + PostgreSQL on 127.0.0.1 (not part of make test).
+load: install
+	$(VENV)/bin/pip install -q -r requirements-load.txt
+	bash loadtest/run.sh
 
 prod-check: install
 	SECRET_KEY=$${SECRET_KEY:-prod-check-$$(head -c 32 /dev/urandom | base64)} ALLOWED_HOSTS=$${ALLOWED_HOSTS:-branchcare.example} \
