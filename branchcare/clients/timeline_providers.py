@@ -23,7 +23,7 @@ EXTRA_LABELS = {"holdings": _("持仓"), "as_of": _("日期"), "source": _("来�
 
 def _label(field_name: str) -> str:
     try:
-        return str(Client._meta.get_field(field_name).verbose_name)
+        return str(getattr(Client._meta.get_field(field_name), "verbose_name", field_name))
     except FieldDoesNotExist:
         return str(EXTRA_LABELS.get(field_name, field_name))
 

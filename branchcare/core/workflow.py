@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -172,7 +173,7 @@ def transition(
             changes={"state": [current, t.target], **({"note": [None, note]} if note else {})},
         )
         for hook in workflow.hooks:
-            transaction.on_commit(lambda hook=hook: hook(locked, actor, t, current))
+            transaction.on_commit(functools.partial(hook, locked, actor, t, current))
     return locked
 
 

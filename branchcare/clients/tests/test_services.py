@@ -159,10 +159,14 @@ def test_audit_log_cannot_be_changed_or_deleted(world):
 
 def test_changing_the_manager_needs_the_reassign_right(world):
     with pytest.raises(DomainError) as exc:
-        services.client_update(actor=world["manager1"], client=world.client_m1, data={"manager": world["manager2"]})
+        services.client_update(
+            actor=world["manager1"], client=world.client_m1, data={"manager": world["manager2"]}
+        )
     assert exc.value.field == "manager"
     world.client_m1.refresh_from_db()
     assert world.client_m1.manager == world["manager1"]
-    services.client_update(actor=world["director"], client=world.client_m1, data={"manager": world["manager2"]})
+    services.client_update(
+        actor=world["director"], client=world.client_m1, data={"manager": world["manager2"]}
+    )
     world.client_m1.refresh_from_db()
     assert world.client_m1.manager == world["manager2"]

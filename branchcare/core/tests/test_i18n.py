@@ -54,7 +54,15 @@ def test_logged_in_page_in_english(world, login):
     html = r.content.decode()
     assert '<html lang="en">' in html
     nav = sidebar(html)
-    for text in ("My workbench", "Clients", "Client list", "Data import", "Settings", "Staff and roles", "Audit log"):
+    for text in (
+        "My workbench",
+        "Clients",
+        "Client list",
+        "Data import",
+        "Settings",
+        "Staff and roles",
+        "Audit log",
+    ):
         assert text in nav, text
     assert not CJK.findall(nav), f"Chinese left in the navigation: {CJK.findall(nav)}"
     for text in ("Change password", "Log out", "Client No.", "Customer manager"):
