@@ -1309,7 +1309,7 @@ class _JobProgress:
         from .models import ImportJob
 
         ImportJob.objects.filter(pk=self.job.pk).update(
-            processed_rows=processed, total_rows=total, message=str(message)[:500]
+            processed_rows=processed, total_rows=total, message=str(message)[:500], updated_at=timezone.now()
         )
 
 

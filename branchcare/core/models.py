@@ -214,6 +214,8 @@ class ImportJob(models.Model):
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    # When the job last showed progress; a running job silent for too long lost its worker.
+    updated_at = models.DateTimeField(_("最近进展"), default=timezone.now)
     file_name = models.CharField(_("文件名"), max_length=255)
     file_path = models.CharField(max_length=500)
     dry_run = models.BooleanField(_("仅预检"), default=False)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
@@ -23,7 +25,7 @@ def run_import_job(job_id: int) -> None:
     Idempotent: the job is claimed by moving it from *pending* to *running* in one UPDATE, so a retried or
     duplicated task finds nothing to claim and a finished job is never run again."""
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
-        status=ImportJob.Status.RUNNING, message=_("正在读取文件")
+        status=ImportJob.Status.RUNNING, message=_("正在读取文件"), updated_at=timezone.now()
     )
     if not claimed:
         logger.info("import job %s not pending; skipped", job_id)
@@ -64,3 +66,22 @@ def retry_notification_deliveries() -> int:
     from .notify import retry_due
 
     return retry_due()
+
+
+def fail_stalled_import_jobs(*, now=None) -> int:
+    """Mark running import jobs that showed no progress for IMPORT_STALL_SECONDS (default 30 min) as
+    failed. Safe: a job's data and its *done* status commit in one transaction, so a job still marked
+    running has written nothing."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=int(settings.BRANCHCARE.get("IMPORT_STALL_SECONDS", 1800)))
+    return ImportJob.objects.filter(status=ImportJob.Status.RUNNING, updated_at__lt=cutoff).update(
+        status=ImportJob.Status.FAILED,
+        finished_at=now,
+        message=_("导入中断（后台任务异常退出），未写入任何数据，请重新导入。"),
+    )
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def sweep_stalled_import_jobs() -> int:
+    """Every 10 minutes: release import jobs whose worker died (they would show 处理中 forever)."""
+    return fail_stalled_import_jobs()

@@ -626,3 +626,35 @@ def test_progress_reports_phases(spec, db, tmp_path):
     run(spec, write(tmp_path, "d.csv", body), progress=lambda *a: calls.append(a))
     assert calls[0][2] == "正在校验数据"
     assert calls[-2] == (5, 5, "校验完成") and calls[-1] == (5, 5, "正在写入数据库")
+
+
+def test_stalled_running_import_job_is_released_and_fresh_one_kept(world):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from branchcare.core.models import ImportJob
+    from branchcare.core.tasks import fail_stalled_import_jobs
+
+    now = timezone.now()
+    stalled = ImportJob.objects.create(
+        kind="clients",
+        branch=world.b1,
+        file_name="a.csv",
+        file_path="/x",
+        status="running",
+        updated_at=now - dt.timedelta(hours=2),
+    )
+    fresh = ImportJob.objects.create(
+        kind="clients",
+        branch=world.b1,
+        file_name="b.csv",
+        file_path="/y",
+        status="running",
+        updated_at=now - dt.timedelta(minutes=5),
+    )
+    assert fail_stalled_import_jobs(now=now) == 1
+    stalled.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stalled.status == "failed" and "重新导入" in stalled.message
+    assert fresh.status == "running"
