@@ -186,6 +186,26 @@ class HoldingRow:
         return pnl * 100 / self.cost_value
 
 
+@dataclass
+class HoldingsTotals:
+    market_value: Decimal
+    pnl: Decimal | None  # over the positions with a known price only
+
+
+def holdings_totals(rows: list[HoldingRow]) -> HoldingsTotals:
+    """Market value and floating P/L of the priced positions (an unpriced position counts in neither,
+    so a missing close never shows as a loss)."""
+    market = Decimal(0)
+    pnl = Decimal(0)
+    priced = False
+    for r in rows:
+        if r.market_value is not None and r.pnl is not None:
+            market += r.market_value
+            pnl += r.pnl
+            priced = True
+    return HoldingsTotals(market_value=market, pnl=pnl if priced else None)
+
+
 def holdings_for(*, client: Client) -> list[HoldingRow]:
     """The client's positions with the latest known close, market value and P/L (one query)."""
     latest = Price.objects.filter(security_id=OuterRef("security_id")).order_by("-date")

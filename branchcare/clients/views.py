@@ -96,8 +96,7 @@ def client_detail_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """The client 360 page: profile, holdings with P/L, and the service timeline."""
     client = selectors.client_get_for(viewer=request.user, pk=pk)
     holdings = selectors.holdings_for(client=client)
-    cost = sum((h.cost_value for h in holdings), start=0)
-    market = sum((h.market_value for h in holdings if h.market_value is not None), start=0)
+    totals = selectors.holdings_totals(holdings)
     can_edit = (
         selectors.client_base_qs(viewer=request.user, capability=Cap.CLIENTS_EDIT)
         .filter(pk=client.pk)
@@ -109,9 +108,8 @@ def client_detail_view(request: AuthedRequest, pk: int) -> HttpResponse:
         {
             "c": client,
             "holdings": holdings,
-            "cost_total": cost,
-            "market_total": market,
-            "pnl_total": market - cost if holdings else None,
+            "market_total": totals.market_value,
+            "pnl_total": totals.pnl,
             "can_pd": request.user.has_cap(Cap.PERSONAL_DATA_VIEW),
             "can_edit": can_edit,
             "can_audit": request.user.has_cap(Cap.AUDIT_VIEW),

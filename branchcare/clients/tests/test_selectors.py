@@ -90,3 +90,18 @@ def test_count_capped(world):
 
     assert count_capped(Client.objects.all(), cap=2) == (2, True)
     assert count_capped(Client.objects.all(), cap=10) == (3, False)
+
+
+def test_holdings_totals_ignore_unpriced_positions(world):
+    from decimal import Decimal
+
+    from branchcare.clients.selectors import holdings_for, holdings_totals
+    from branchcare.testing.factories import HoldingFactory, PriceFactory, SecurityFactory
+
+    priced, unpriced = SecurityFactory(code="600001"), SecurityFactory(code="600002")
+    HoldingFactory(client=world.client_m1, security=priced, quantity=100, cost_price=Decimal("10"))
+    HoldingFactory(client=world.client_m1, security=unpriced, quantity=100, cost_price=Decimal("50"))
+    PriceFactory(security=priced, close=Decimal("12"))
+    totals = holdings_totals(holdings_for(client=world.client_m1))
+    assert totals.market_value == Decimal("1200") and totals.pnl == Decimal("200")
+    assert holdings_totals([]).pnl is None
