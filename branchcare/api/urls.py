@@ -23,6 +23,12 @@ urlpatterns = [
     path("api/v1/trading-calendar/", TradingCalendarView.as_view(), name="api-trading-calendar"),
     path("api/v1/", include(router.urls)),
     path("api/v1/", include("branchcare.onsite.api_urls")),
+    path("api/v1/", include("branchcare.research.api_urls")),
+    path("api/v1/", include("branchcare.research.performance.api_urls")),
+    path("api/v1/", include("branchcare.offsite.api_urls")),
+    path("api/v1/", include("branchcare.premium.api_urls")),
+    path("api/v1/", include("branchcare.prospects.api_urls")),
+    path("api/v1/", include("branchcare.supervision.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",

@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from branchcare.core import imports
+from branchcare.core import events, imports
 from branchcare.core.audit import PERSONAL_FIELDS, audit_bulk_append, diff
 from branchcare.core.imports import (
     CellError,
@@ -495,6 +495,8 @@ def clients_import_commit(*, batches: Iterable[list[dict[str, Any]]], ctx: Clien
     now = timezone.now()
     counts = Counts()
     audits = imports.Spool()
+    created_ids: list[int] = []
+    risk_changes: list[tuple[int, Any, Any]] = []
     for records in batches:
         for part in _chunks(records, _lookup_batch()):
             stored = {
@@ -547,8 +549,11 @@ def clients_import_commit(*, batches: Iterable[list[dict[str, Any]]], ctx: Clien
             for row, (no, action, changes) in zip(rows, pending, strict=True):
                 if action == "client.create":
                     counts.created += 1
+                    created_ids.append(ids[no])
                 else:
                     counts.updated += 1
+                    if "risk_level" in changes:
+                        risk_changes.append((ids[no], *changes["risk_level"]))
                 entries.append(
                     {
                         "action": action,
@@ -561,6 +566,12 @@ def clients_import_commit(*, batches: Iterable[list[dict[str, Any]]], ctx: Clien
                 )
             audits.append(entries)
     _append_audits(audits, ctx.actor)
+    if created_ids:
+        events.publish(
+            "clients.created", client_ids=created_ids, branch_id=branch.pk, actor=ctx.actor, source="import"
+        )
+    if risk_changes:
+        events.publish("clients.risk_level_changed", changes=risk_changes, actor=ctx.actor)
     return counts
 
 

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from branchcare.core import events
 from branchcare.core.audit import audit_log, diff, snapshot
 from branchcare.core.errors import DomainError
 from branchcare.org.capabilities import Cap
@@ -77,6 +78,7 @@ def _derive(client: Client) -> None:
 
 
 @transaction.atomic
+@transaction.atomic
 def client_create(*, actor: User, branch: Branch, data: dict[str, Any]) -> Client:
     """Create a client in ``branch`` from validated ``data`` (keys of ``EDITABLE_FIELDS``)."""
     if Client.objects.filter(branch=branch, client_no=data["client_no"]).exists():
@@ -98,6 +100,7 @@ def client_create(*, actor: User, branch: Branch, data: dict[str, Any]) -> Clien
     audit_log(
         actor=actor, action="client.create", obj=client, changes=diff({}, snapshot(client, AUDITED_FIELDS))
     )
+    events.publish("clients.created", client_ids=[client.pk], branch_id=branch.pk, actor=actor, source="form")
     return client
 
 
@@ -137,6 +140,9 @@ def client_update(
         locked.save()
         locked.refresh_from_db(fields=["version"])
         audit_log(actor=actor, action="client.update", obj=locked, changes=changes)
+        if "risk_level" in changes:
+            old, new = changes["risk_level"]
+            events.publish("clients.risk_level_changed", changes=[(locked.pk, old, new)], actor=actor)
     return locked
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from branchcare.core import timeline
+from branchcare.core import client_panels, timeline
 from branchcare.core.audit import audit_log
 from branchcare.core.errors import DomainError
 from branchcare.core.exports import xlsx_response
@@ -116,6 +116,7 @@ def client_detail_view(request: AuthedRequest, pk: int) -> HttpResponse:
             "can_serve": request.user.has_cap(Cap.ONSITE_SERVE),
             "events": _timeline(request, client),
             "window": request.GET.get("window", "365"),
+            "panels": client_panels.panels_for(client, request.user),
         },
     )
 

@@ -13,6 +13,18 @@ from .capabilities import Cap
 # (group label, [(label, url name, capability or None, icon)])
 # A capability of None: everyone; a tuple: any one of them.
 ONSITE_ANY = (Cap.ONSITE_SERVE, Cap.ADVICE_WRITE, Cap.SUPERVISE)
+RESEARCH_READ = (
+    Cap.RESEARCH_WRITE,
+    Cap.RESEARCH_REVIEW,
+    Cap.ADVICE_WRITE,
+    Cap.PREMIUM_SERVE,
+    Cap.ONSITE_SERVE,
+    Cap.SUPERVISE,
+)
+RESEARCH_PUSH = (Cap.ADVICE_WRITE, Cap.PREMIUM_SERVE, Cap.ONSITE_SERVE, Cap.SUPERVISE)
+OFFSITE_ANY = (Cap.OFFSITE_HANDLE, Cap.SUPERVISE, Cap.COMPLIANCE_REVIEW)
+PREMIUM_ANY = (Cap.PREMIUM_SERVE, Cap.SUPERVISE)
+PROSPECTS_ANY = (Cap.PROSPECTS_DEVELOP, Cap.ONSITE_SERVE, Cap.SUPERVISE)
 NAVIGATION: list[tuple[Any, list[tuple[Any, str, Any, str]]]] = [
     (_("工作台"), [(_("我的工作台"), "home", None, "bi-speedometer2")]),
     (
@@ -32,6 +44,56 @@ NAVIGATION: list[tuple[Any, list[tuple[Any, str, Any, str]]]] = [
             (_("咨询单"), "onsite:consultations", ONSITE_ANY, "bi-chat-square-text"),
             (_("客户交流会"), "onsite:meetings", ONSITE_ANY, "bi-people-fill"),
             (_("现场服务看板"), "onsite:dashboard", Cap.SUPERVISE, "bi-bar-chart"),
+        ],
+    ),
+    (
+        _("研发平台"),
+        [
+            (_("研究成果"), "research:items", RESEARCH_READ, "bi-journal-richtext"),
+            (_("合规审核"), "research:review_queue", Cap.RESEARCH_REVIEW, "bi-shield-check"),
+            (_("研究推送"), "research:pushes", RESEARCH_PUSH, "bi-send"),
+            (_("推荐绩效"), "research_performance:league", RESEARCH_READ, "bi-graph-up-arrow"),
+            (
+                _("研究来源"),
+                "research:sources",
+                (Cap.RESEARCH_WRITE, Cap.RESEARCH_REVIEW, Cap.ORG_CONFIGURE),
+                "bi-building",
+            ),
+        ],
+    ),
+    (
+        _("非现场服务"),
+        [
+            (_("咨询与投诉"), "offsite:inquiries", OFFSITE_ANY, "bi-headset"),
+            (_("来电记录"), "offsite:calls", Cap.OFFSITE_HANDLE, "bi-telephone-inbound"),
+            (_("回访任务"), "offsite:revisits", OFFSITE_ANY, "bi-telephone-outbound"),
+            (_("回访规则"), "offsite:revisit_rules", (Cap.ORG_CONFIGURE, Cap.COMPLIANCE_REVIEW), "bi-gear"),
+            (_("外呼活动"), "offsite:campaigns", OFFSITE_ANY, "bi-megaphone"),
+        ],
+    ),
+    (
+        _("高端服务"),
+        [
+            (_("高端服务台"), "premium:desk", PREMIUM_ANY, "bi-gem"),
+            (_("每日简报"), "premium:briefing", Cap.PREMIUM_SERVE, "bi-newspaper"),
+            (_("签约管理"), "premium:enrolments", PREMIUM_ANY, "bi-file-earmark-check"),
+            (_("高端服务看板"), "premium:dashboard", Cap.SUPERVISE, "bi-bar-chart-line"),
+        ],
+    ),
+    (
+        _("潜客开发"),
+        [
+            (_("潜在客户"), "prospects:list", PROSPECTS_ANY, "bi-person-plus"),
+            (_("合作伙伴"), "prospects:partners", PROSPECTS_ANY, "bi-shop"),
+            (_("开发报表"), "prospects:reports", PROSPECTS_ANY, "bi-funnel"),
+        ],
+    ),
+    (
+        _("监督考核"),
+        [
+            (_("督导看板"), "supervision:dashboard", Cap.SUPERVISE, "bi-speedometer"),
+            (_("考核评分"), "supervision:scorecards", Cap.SUPERVISE, "bi-award"),
+            (_("合规检查"), "supervision:compliance", Cap.COMPLIANCE_REVIEW, "bi-clipboard2-check"),
         ],
     ),
     (

@@ -52,7 +52,13 @@ INSTALLED_APPS = [
     "branchcare.core",
     "branchcare.org",
     "branchcare.clients",
+    "branchcare.research",
+    "branchcare.research.performance",
     "branchcare.onsite",
+    "branchcare.offsite",
+    "branchcare.premium",
+    "branchcare.prospects",
+    "branchcare.supervision",
     "branchcare.api",
 ]
 

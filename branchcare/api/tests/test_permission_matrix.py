@@ -115,6 +115,12 @@ def test_matrix_covers_every_api_route():
         "api/v1/follow-ups",
         "api/v1/consultation",
         "api/v1/meetings",
+        "api/v1/research",
+        "api/v1/offsite",
+        "api/v1/calls",
+        "api/v1/premium",
+        "api/v1/prospects",
+        "api/v1/supervision",
     )
     api_routes = {
         r

@@ -110,6 +110,7 @@ SEATS_PER_VIP_ROOM = 8
 class SeedSummary:
     created: Counter = field(default_factory=Counter)
     tiers: Counter = field(default_factory=Counter)
+    apps: dict[str, int] = field(default_factory=dict)
 
     def as_changes(self) -> dict[str, Any]:
         return {key: [None, value] for key, value in sorted(self.created.items())}
@@ -276,6 +277,36 @@ def _seed_clients(
     summary.created["seats_assigned"] += len(seated)
 
 
+# Service apps that add demo records (research items, requests, prospects…), in dependency order.
+# Each may have a ``demo`` module with ``seed_demo(*, users, today, seed) -> dict[str, int]``
+# (label -> number of records created); it must be idempotent like the rest of the demo data.
+DEMO_APPS = (
+    "research",
+    "research.performance",
+    "onsite",
+    "offsite",
+    "premium",
+    "prospects",
+    "supervision",
+)
+
+
+def _seed_apps(*, users: dict[str, User], today: dt.date, seed: int) -> dict[str, int]:
+    import importlib
+
+    created: dict[str, int] = {}
+    for app in DEMO_APPS:
+        module_name = f"branchcare.{app}.demo"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        created.update(module.seed_demo(users=users, today=today, seed=seed))
+    return created
+
+
 @transaction.atomic
 def seed_demo_data(*, clients_per_branch: int, seed: int, today: dt.date | None = None) -> SeedSummary:
     """Create (or complete) the demo company; idempotent: existing rows are matched by their
@@ -290,6 +321,7 @@ def seed_demo_data(*, clients_per_branch: int, seed: int, today: dt.date | None 
         _seed_clients(
             spec, branch, users, market, count=clients_per_branch, seed=seed, today=today, summary=summary
         )
+    summary.apps = _seed_apps(users=users, today=today, seed=seed)
     audit_log(
         actor=users["admin"],
         action="demo.seed",
@@ -351,7 +383,7 @@ class Command(BaseCommand):
 
     def _report(self, summary: SeedSummary) -> None:
         c = summary.created
-        if not any(c.values()):
+        if not any(c.values()) and not any(summary.apps.values()):
             self.stdout.write(
                 "演示数据已齐全，没有需要新增的记录。(Demo data already complete; nothing added.)"
             )
@@ -374,3 +406,5 @@ class Command(BaseCommand):
                 f"大户室座位分配 {c['seats_assigned']} 个。"
             )
         )
+        if summary.apps:
+            self.stdout.write("  " + "，".join(f"{k} {v}" for k, v in summary.apps.items() if v))

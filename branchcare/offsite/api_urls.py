@@ -1,0 +1,3 @@
+"""非现场客户服务 API routes, included under /api/v1/."""
+
+urlpatterns: list = []

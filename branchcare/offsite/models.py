@@ -1,0 +1,3 @@
+"""非现场客户服务 models."""
+
+from django.db import models  # noqa: F401

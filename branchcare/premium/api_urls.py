@@ -1,0 +1,3 @@
+"""高端客户服务 API routes, included under /api/v1/."""
+
+urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""高端客户服务 pages."""
+
+app_name = "premium"
+urlpatterns: list = []

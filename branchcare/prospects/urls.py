@@ -1,0 +1,4 @@
+"""潜在客户开发 pages."""
+
+app_name = "prospects"
+urlpatterns: list = []

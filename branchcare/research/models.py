@@ -1,0 +1,3 @@
+"""研发平台 models."""
+
+from django.db import models  # noqa: F401

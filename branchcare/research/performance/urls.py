@@ -1,0 +1,4 @@
+"""推荐绩效 pages."""
+
+app_name = "research_performance"
+urlpatterns: list = []

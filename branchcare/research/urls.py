@@ -1,0 +1,4 @@
+"""研发平台 pages."""
+
+app_name = "research"
+urlpatterns: list = []

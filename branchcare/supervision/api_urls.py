@@ -1,0 +1,3 @@
+"""监督考核 API routes, included under /api/v1/."""
+
+urlpatterns: list = []

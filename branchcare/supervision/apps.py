@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SupervisionConfig(AppConfig):
+    name = "branchcare.supervision"
+    label = "supervision"
+    verbose_name = _("监督考核")
+
+    def ready(self) -> None:
+        import importlib
+
+        # Timeline providers, workbench cards, client panels and workflow hooks register themselves here.
+        try:
+            importlib.import_module(f"{self.name}.register")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{self.name}.register":
+                raise

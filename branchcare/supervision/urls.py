@@ -1,0 +1,4 @@
+"""监督考核 pages."""
+
+app_name = "supervision"
+urlpatterns: list = []
