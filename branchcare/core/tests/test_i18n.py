@@ -11,6 +11,12 @@ from django.urls import reverse
 from django.utils import translation
 
 PO_PATH = Path(settings.BASE_DIR) / "branchcare" / "locale" / "en" / "LC_MESSAGES" / "django.po"
+# Apps built independently keep their own catalogue next to their code (branchcare/<app>/locale).
+APP_PO_PATHS = sorted(
+    p
+    for p in (Path(settings.BASE_DIR) / "branchcare").glob("**/locale/en/LC_MESSAGES/django.po")
+    if p != PO_PATH
+)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -127,12 +133,15 @@ def parse_po(text: str) -> list[dict]:
 PLACEHOLDER = re.compile(r"%\([^)]+\)[-#0 +]*\d*(?:\.\d+)?[sdif]|%[sdif]|\{\{.*?\}\}")
 
 
-def test_po_file_is_complete():
-    entries = parse_po(PO_PATH.read_text(encoding="utf-8"))
+@pytest.mark.parametrize(
+    "po_path", [PO_PATH, *APP_PO_PATHS], ids=lambda p: str(p.relative_to(settings.BASE_DIR))
+)
+def test_po_file_is_complete(po_path):
+    entries = parse_po(po_path.read_text(encoding="utf-8"))
     header, messages = entries[0], entries[1:]
     assert header["msgid"] == ""
     assert "fuzzy" not in header["flags"]
-    assert len(messages) > 400
+    assert len(messages) > (400 if po_path == PO_PATH else 0)
     empty = [e["msgid"] for e in messages if not all(s.strip() for s in e["msgstr"])]
     fuzzy = [e["msgid"] for e in messages if "fuzzy" in e["flags"]]
     assert not empty, f"untranslated: {empty}"
@@ -142,6 +151,15 @@ def test_po_file_is_complete():
     for e in messages:
         for s in e["msgstr"]:
             assert sorted(PLACEHOLDER.findall(s)) == sorted(PLACEHOLDER.findall(e["msgid"])), e["msgid"]
+
+
+@pytest.mark.parametrize("po_path", APP_PO_PATHS, ids=lambda p: str(p.relative_to(settings.BASE_DIR)))
+def test_app_mo_file_is_compiled_and_current(po_path):
+    mo = po_path.with_suffix(".mo")
+    assert mo.exists(), "run compilemessages"
+    assert mo.stat().st_mtime >= po_path.stat().st_mtime - 1, (
+        f"{mo} is older than its .po: run compilemessages"
+    )
 
 
 def test_mo_file_is_compiled():
