@@ -144,6 +144,12 @@ class Client(models.Model):
     )
     tags = models.JSONField(_("标签"), default=list, blank=True)
     notes = models.TextField(_("备注"), blank=True)
+    last_contact_at = models.DateTimeField(
+        _("最近联系时间"),
+        null=True,
+        blank=True,
+        help_text=_("最近一次拜访等联系的时间，由拜访等服务通过 clients_touch 维护"),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
@@ -166,6 +172,7 @@ class Client(models.Model):
             models.Index(fields=["branch", "is_premium", "client_no"], name="client_premium_idx"),
             models.Index(fields=["branch", "risk_assessed_on"], name="client_assessed_idx"),
             models.Index(fields=["branch", "-total_assets"], name="client_assets_idx"),
+            models.Index(fields=["manager", "last_contact_at"], name="client_manager_contact_idx"),
         ]
 
     def __str__(self) -> str:

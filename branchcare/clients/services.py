@@ -243,3 +243,21 @@ def holdings_replace(
         changes={"holdings": [before, after], "as_of": [None, str(as_of)], "source": [None, source]},
     )
     return created
+
+
+def clients_touch(*, client_ids: Iterable[int], at: dt.datetime) -> int:
+    """Record a contact with the given clients at ``at`` (a visit, a call, a meeting attended, …): moves
+    their stored ``last_contact_at`` forward to ``at``, never back (an older contact entered late
+    changes nothing). Called by the services that record contacts, inside their transaction; the contact
+    itself is audited there, so this derived field gets no audit entry of its own. Returns how many
+    clients moved."""
+    from django.db.models import Q
+
+    ids = sorted({int(i) for i in client_ids})
+    if not ids:
+        return 0
+    return (
+        Client.objects.filter(pk__in=ids)
+        .filter(Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=at))
+        .update(last_contact_at=at)
+    )

@@ -1,3 +1,5 @@
-"""非现场客户服务 API routes, included under /api/v1/."""
+"""非现场客户服务 API routes, included under /api/v1/ (see ``apis``)."""
 
-urlpatterns: list = []
+from .apis import urlpatterns
+
+__all__ = ["urlpatterns"]

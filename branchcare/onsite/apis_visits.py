@@ -152,12 +152,16 @@ class VisitSerializer(serializers.ModelSerializer):
     client = ClientBriefSerializer(read_only=True)
     manager = StaffBriefSerializer(read_only=True)
     planned = serializers.BooleanField(read_only=True, help_text="是否计划内拜访")
+    consultation_orders = serializers.PrimaryKeyRelatedField(
+        source="orders", many=True, read_only=True, help_text="本次拜访发起的咨询单 id"
+    )
 
     class Meta:
         model = Visit
         fields = [
             "id", "branch", "manager", "client", "at", "place", "room", "topic", "concerns",
-            "holdings_confirmed", "satisfaction", "follow_up", "plan_item", "planned", "created_at",
+            "holdings_confirmed", "satisfaction", "follow_up", "plan_item", "planned",
+            "consultation_orders", "created_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -184,6 +188,12 @@ class VisitWriteSerializer(serializers.Serializer):
     satisfaction = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=5)
     follow_up = serializers.CharField(required=False, allow_blank=True)
     followups = FollowUpWriteSerializer(many=True, required=False)
+    consultation_question = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=4000,
+        help_text="填写则同时发起咨询单（草稿，取客户当前持仓快照），与拜访一并保存",
+    )
 
 
 class PatrolSerializer(serializers.ModelSerializer):

@@ -46,7 +46,7 @@ class VisitPlanItem(models.Model):
 
     plan = models.ForeignKey(VisitPlan, on_delete=models.CASCADE, related_name="items")
     client = models.ForeignKey(
-        "clients.Client", verbose_name=_("客户"), on_delete=models.CASCADE, related_name="+"
+        "clients.Client", verbose_name=_("客户"), on_delete=models.CASCADE, related_name="visit_plan_items"
     )
     rank = models.PositiveSmallIntegerField(_("顺序"))
     reasons = models.JSONField(_("入选原因"), default=list, blank=True)

@@ -1,8 +1,11 @@
 """The advice letter (投资建议书) as an A4 PDF with a CJK font, for delivery to the client.
 
-Font: a TrueType CJK font when one is installed (reportlab cannot embed the CFF-outline Noto Sans CJK
-``.ttc`` of fonts-noto-cjk), else reportlab's built-in CID font ``STSong-Light``, which every PDF viewer
-renders with its own Chinese font — so the letter works everywhere, with no font file needed.
+Font: a TrueType CJK font, embedded (as a subset, with a ToUnicode map so the text can be copied and
+searched). reportlab cannot use the CFF-outline Noto Sans CJK of fonts-noto-cjk, so the letter looks for
+the TrueType fonts of Debian's fonts-wqy-zenhei (installed by ``scripts/ensure-chromium.sh``),
+fonts-wqy-microhei or fonts-arphic-uming, at their usual paths — no setting needed. Only when none is
+installed does it fall back to reportlab's built-in CID font ``STSong-Light`` (not embedded: the viewer
+substitutes its own Chinese font), with a warning in the log.
 """
 
 from __future__ import annotations
@@ -28,12 +31,13 @@ from .models import Advice, ConsultationOrder
 
 logger = logging.getLogger(__name__)
 
-# Tried in order: (path, subfont index). Noto Sans CJK first in case a future reportlab reads CFF.
+# Tried in order: (path, subfont index). TrueType outlines only (reportlab does not read CFF).
 FONT_CANDIDATES = (
-    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),  # index 2 = Simplified Chinese
     ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
     ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
     ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
+    ("/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf", 0),
+    ("/usr/local/share/fonts/wqy-zenhei.ttc", 0),
 )
 FALLBACK_FONT = "STSong-Light"
 
@@ -50,6 +54,12 @@ def cjk_font() -> str:
             logger.debug("CJK font %s not usable: %s", path, exc)
             continue
         return "BranchCareCJK"
+    logger.warning(
+        "No TrueType CJK font found (tried %s): advice letters use %s, which is not embedded. "
+        "Install fonts-wqy-zenhei.",
+        ", ".join(path for path, _index in FONT_CANDIDATES),
+        FALLBACK_FONT,
+    )
     pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
     return FALLBACK_FONT
 

@@ -126,7 +126,7 @@ def visit_list(
     planned: bool | None = None,
     client_id: int | None = None,
 ) -> QuerySet[Visit]:
-    qs = visits_visible(viewer=viewer).select_related("client", "manager", "room")
+    qs = visits_visible(viewer=viewer).select_related("client", "manager", "room").prefetch_related("orders")
     if manager_id:
         qs = qs.filter(manager_id=manager_id)
     if client_id:
@@ -142,7 +142,10 @@ def visit_list(
 
 def visit_get(*, viewer: Any, pk: Any) -> Visit:
     return _get(
-        visits_visible(viewer=viewer).select_related("client", "manager", "room", "branch", "plan_item"), pk
+        visits_visible(viewer=viewer)
+        .select_related("client", "manager", "room", "branch", "plan_item")
+        .prefetch_related("orders"),
+        pk,
     )
 
 

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import json
 import logging
 import math
 from collections import defaultdict
@@ -53,8 +54,26 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, ExpressionWrapper, F, Max, OuterRef, Subquery
+from django.db import IntegrityError, connection, transaction
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, Greatest, Mod, RowNumber, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -65,7 +84,7 @@ from branchcare.core.sla import CalendarRangeError, ServiceCalendar
 from branchcare.org.calendar import standard_for, trading_calendar
 from branchcare.org.models import Branch, Room, ServiceStandard, User
 
-from .models import PatrolPlanItem, Visit, VisitPlan, VisitPlanItem
+from .models import PatrolPlanItem, VisitPlan, VisitPlanItem
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +159,7 @@ register_signal("holding_drop", holding_drop_signal)
 @dataclass
 class Candidate:
     pk: int
+    manager_id: int
     tier: str
     last_contact: dt.date
     last_attention: dt.date
@@ -147,6 +167,16 @@ class Candidate:
     signals: list[str] = field(default_factory=list)
     key: tuple = ()
     reasons: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Book:
+    """What the ranking needs to know about one manager's book as a whole."""
+
+    size: int
+    modulus: int  # the rotation runs over the client ids modulo this (the branch's largest id + 1)
+    shift: int  # where the rotation starts today
+    cycle_start: dt.date  # plans on or after this day belong to the current cycle
 
 
 def _calendar_check(date: dt.date, cal: ServiceCalendar) -> None:
@@ -196,114 +226,234 @@ def managers_of(branch: Branch) -> list[User]:
     )
 
 
-def _candidates(
-    *, branch: Branch, date: dt.date, standard: ServiceStandard, manager_ids: list[int]
-) -> dict[int, list[Candidate]]:
-    """Every active client of the managers' books with its last contact, last attention and signals.
-    A fixed number of queries for all the managers together."""
+def _books(
+    *, branch: Branch, date: dt.date, quota: int, manager_ids: list[int], cal: ServiceCalendar
+) -> dict[int, Book]:
+    """Size, rotation and cycle start of each manager's book of active clients (one query)."""
+    if quota <= 0:
+        return {}
+    stats = list(
+        Client.objects.filter(branch=branch, manager_id__in=manager_ids, status=Client.Status.ACTIVE)
+        .order_by()
+        .values("manager_id")
+        .annotate(n=Count("pk"), top=Max("pk"))
+        .values_list("manager_id", "n", "top")
+    )
+    longest = max((math.ceil(n / quota) for _m, n, _t in stats), default=1)
+    previous_days = _previous_trading_days(date, max(longest - 1, 0), cal)
+    # One rotation for the whole branch: the client ids modulo the largest + 1, moving with the date.
+    modulus = max((top for _m, _n, top in stats), default=0) + 1
+    shift = (date.toordinal() * quota) % modulus
+    books: dict[int, Book] = {}
+    for manager_id, n, _top in stats:
+        cycle = math.ceil(n / quota)
+        # Attention on or after this day belongs to the current cycle (today and the last cycle-1 trading days).
+        if cycle <= 1 or not previous_days:
+            cycle_start = date
+        else:
+            cycle_start = previous_days[min(cycle - 2, len(previous_days) - 1)]
+        books[manager_id] = Book(size=n, modulus=modulus, shift=shift, cycle_start=cycle_start)
+    return books
+
+
+def _per_manager(books: dict[int, Book], attr: str, output: Any) -> Case:
+    return Case(
+        *[When(manager_id=m, then=Value(getattr(b, attr))) for m, b in books.items()],
+        default=Value(None),
+        output_field=output,
+    )
+
+
+def _facts(
+    *,
+    branch: Branch,
+    date: dt.date,
+    standard: ServiceStandard,
+    manager_ids: list[int],
+    books: dict[int, Book],
+    extra: dict[int, list[int]] | None = None,
+) -> QuerySet[Client]:
+    """The managers' active clients annotated with the facts and the rank key of the plan, in SQL.
+
+    ``contact`` is the local date of the stored ``last_contact_at`` (else the opening date, else the date
+    the record was created), ``planned`` the last plan the client was on (planned or done),
+    ``attention`` the later of the two, ``nsig`` the number of signals: the built-in ones computed here
+    (高端客户, 风险测评已过期) plus those of the registered signals (``extra``: ``{count: [client ids]}``,
+    each list passed as one parameter), ``klass`` the class of the module docstring (0 overdue, 1 signal not planned this cycle,
+    2 the others), then the ordering keys ``k_over`` (class 0: days from the tier's due date to the last
+    contact), ``k_att`` (classes 1 and 2: the last attention) and ``rotation``."""
     valid_days = settings.BRANCHCARE["RISK_ASSESSMENT_VALID_DAYS"]
     expired_before = date - dt.timedelta(days=valid_days)
-    rows = Client.objects.filter(
-        branch=branch, manager_id__in=manager_ids, status=Client.Status.ACTIVE
-    ).values_list("pk", "manager_id", "tier", "is_premium", "risk_assessed_on", "opened_on")
-    # created_at only stands in for a missing opening date: fetched for those few rows only.
-    created = dict(
-        Client.objects.filter(
-            branch=branch, manager_id__in=manager_ids, status=Client.Status.ACTIVE, opened_on__isnull=True
-        ).values_list("pk", "created_at")
+    intervals = {t: standard.contact_interval_days(t) for t in TIER_LABELS}
+    # The last plan each client was on, as an aggregate over a LEFT JOIN (a correlated subquery would be
+    # repeated by every expression that refers to it).
+    planned = Max(
+        "visit_plan_items__plan__date",
+        filter=Q(
+            visit_plan_items__plan__manager_id__in=manager_ids,
+            visit_plan_items__plan__date__lt=date,
+            visit_plan_items__plan__date__gte=date - dt.timedelta(days=PLAN_HISTORY_DAYS),
+            visit_plan_items__status__in=[VisitPlanItem.Status.PLANNED, VisitPlanItem.Status.DONE],
+        ),
     )
-    start = timezone.make_aware(dt.datetime.combine(date + dt.timedelta(days=1), dt.time.min))
-    last_visit = dict(
-        Visit.objects.filter(
-            branch=branch,
-            client__manager_id__in=manager_ids,
-            client__status=Client.Status.ACTIVE,
-            at__lt=start,
+    date_field = DateField()
+    one, zero = Value(1), Value(0)
+    facts = (
+        Client.objects.filter(branch=branch, manager_id__in=manager_ids, status=Client.Status.ACTIVE)
+        .order_by()
+        .annotate(
+            contact=Coalesce(TruncDate("last_contact_at"), "opened_on", TruncDate("created_at")),
+            planned=planned,
         )
-        .values("client_id")
-        .annotate(last=Max("at"))
-        .values_list("client_id", "last")
-    )
-    last_planned = dict(
-        VisitPlanItem.objects.filter(
-            plan__branch=branch,
-            plan__manager_id__in=manager_ids,
-            plan__date__lt=date,
-            plan__date__gte=date - dt.timedelta(days=PLAN_HISTORY_DAYS),
-            status__in=[VisitPlanItem.Status.PLANNED, VisitPlanItem.Status.DONE],
+        .annotate(
+            attention=Greatest("contact", Coalesce("planned", "contact"), output_field=date_field),
+            threshold=Case(
+                *[When(tier=t, then=Value(date - dt.timedelta(days=d))) for t, d in intervals.items()],
+                default=Value(date - dt.timedelta(days=standard.contact_interval_small_days)),
+                output_field=date_field,
+            ),
+            nsig=Case(When(is_premium=True, then=one), default=zero)
+            + Case(
+                When(Q(risk_assessed_on__isnull=True) | Q(risk_assessed_on__lt=expired_before), then=one),
+                default=zero,
+            )
+            + Case(
+                *[When(pk__in=_id_set(ids), then=Value(n)) for n, ids in sorted((extra or {}).items())],
+                default=zero,
+            ),
+            cycle_start=_per_manager(books, "cycle_start", date_field),
         )
-        .values("client_id")
-        .annotate(last=Max("plan__date"))
-        .values_list("client_id", "last")
     )
+    # Written out as conditions rather than through a "class" column: an annotation that refers to
+    # another is expanded in full in the SQL at each reference.
+    overdue = Q(attention__lt=F("threshold"))
+    fresh_signal = Q(nsig__gt=0) & (Q(planned__isnull=True) | Q(planned__lt=F("cycle_start")))
+    rotate = Value(books_modulus(books) - books_shift(books))
+    return facts.annotate(
+        klass=Case(When(overdue, then=Value(0)), When(fresh_signal, then=Value(1)), default=Value(2)),
+        k_sig=Case(When(overdue | fresh_signal, then=zero - F("nsig")), default=zero),
+        k_over=Case(
+            When(
+                overdue, then=ExpressionWrapper(F("contact") - F("threshold"), output_field=DurationField())
+            ),
+            default=Value(None),
+            output_field=DurationField(),
+        ),
+        k_att=Case(When(overdue, then=Value(None)), default=F("attention"), output_field=date_field),
+        rotation=Mod(F("pk") + rotate, Value(books_modulus(books))),
+    )
+
+
+def books_modulus(books: dict[int, Book]) -> int:
+    return next(iter(books.values())).modulus
+
+
+def books_shift(books: dict[int, Book]) -> int:
+    return next(iter(books.values())).shift
+
+
+def _top(facts: QuerySet[Client], *, quota: int) -> QuerySet[Client]:
+    """The first ``quota`` clients of each book in ``facts`` by the plan's key (a window function: the
+    database sorts, not Python)."""
+    order = [F(k).asc() for k in ("klass", "k_sig", "k_over", "k_att", "rotation")]
+    return facts.annotate(row=Window(RowNumber(), partition_by=[F("manager_id")], order_by=order)).filter(
+        row__lte=quota
+    )
+
+
+def _id_set(ids: list[int]) -> RawSQL:
+    """``ids`` as one query parameter (an array on PostgreSQL, JSON on SQLite) for ``pk__in``: a list of
+    tens of thousands of ids would otherwise become as many parameters."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", (sorted(ids),))
+    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(sorted(ids)),))
+
+
+FACT_FIELDS = ("pk", "manager_id", "tier", "is_premium", "risk_assessed_on", "contact", "planned")
+
+
+def _candidates(
+    *,
+    branch: Branch,
+    date: dt.date,
+    standard: ServiceStandard,
+    quota: int,
+    manager_ids: list[int],
+    books: dict[int, Book],
+) -> dict[int, list[Candidate]]:
+    """The clients that can make each manager's plan, with their facts and signals.
+
+    The registered signals (:data:`PRIORITY_SIGNALS`) are evaluated first; the database then ranks every
+    book with all the signals counted and returns the first ``quota`` of each, which :func:`_choose`
+    orders the same way in Python and explains. A fixed number of queries
+    for all the managers together, whatever the size of the books."""
+    if not books:
+        return {}
     extra: dict[int, list[str]] = defaultdict(list)
     for signal in PRIORITY_SIGNALS.values():
         for cid, reason in signal(
             branch=branch, date=date, standard=standard, manager_ids=manager_ids
         ).items():
             extra[cid].append(reason)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for cid, reasons in extra.items():
+        groups[len(reasons)].append(cid)
+    facts = _facts(
+        branch=branch, date=date, standard=standard, manager_ids=manager_ids, books=books, extra=groups
+    )
+    rows = list(_top(facts, quota=quota).values_list(*FACT_FIELDS))
 
-    books: dict[int, list[Candidate]] = defaultdict(list)
+    valid_days = settings.BRANCHCARE["RISK_ASSESSMENT_VALID_DAYS"]
+    expired_before = date - dt.timedelta(days=valid_days)
     premium_reason, risk_reason = _("高端客户"), _("风险测评已过期")
-    for pk, manager_id, tier, premium, assessed, opened in rows.iterator(chunk_size=20_000):
-        visited = last_visit.get(pk)
-        if visited is not None:
-            contact = timezone.localtime(visited).date()
-        else:
-            contact = opened or timezone.localtime(created[pk]).date()
-        planned = last_planned.get(pk)
+    out: dict[int, list[Candidate]] = defaultdict(list)
+    for pk, manager_id, tier, premium, assessed, contact, planned_on in rows:
         signals = list(extra.get(pk, ()))
         if assessed is None or assessed < expired_before:
             signals.insert(0, risk_reason)
         if premium:
             signals.insert(0, premium_reason)
-        books[manager_id].append(
+        out[manager_id].append(
             Candidate(
                 pk=pk,
+                manager_id=manager_id,
                 tier=tier,
                 last_contact=contact,
-                last_attention=max(contact, planned) if planned else contact,
-                last_planned=planned,
+                last_attention=max(contact, planned_on) if planned_on else contact,
+                last_planned=planned_on,
                 signals=signals,
             )
         )
-    return books
+    return out
 
 
 def _choose(
-    book: list[Candidate],
+    candidates: list[Candidate],
     *,
     date: dt.date,
     standard: ServiceStandard,
     quota: int,
-    previous_days: list[dt.date],
+    book: Book | None,
 ) -> list[Candidate]:
-    """The ``quota`` clients of ``book`` to visit on ``date``, best first, each with its reasons."""
-    if not book or quota <= 0:
+    """The ``quota`` clients to visit on ``date`` among ``candidates``, best first, each with its reasons.
+    The key is the one :func:`_facts` orders by, with every signal counted."""
+    if not candidates or quota <= 0 or book is None:
         return []
-    cycle = math.ceil(len(book) / quota)
-    # Attention on or after this day belongs to the current cycle (today and the last cycle-1 trading days).
-    if cycle <= 1 or not previous_days:
-        cycle_start = date
-    else:
-        cycle_start = previous_days[min(cycle - 2, len(previous_days) - 1)]
-    modulus = max(c.pk for c in book) + 1
-    shift = (date.toordinal() * quota) % modulus
     intervals = {t: standard.contact_interval_days(t) for t in TIER_LABELS}
-    for c in book:
+    for c in candidates:
         interval = intervals.get(c.tier, standard.contact_interval_small_days)
-        rotation = (c.pk - shift) % modulus
+        rotation = (c.pk - book.shift) % book.modulus
         if (date - c.last_attention).days > interval:
             over = (date - c.last_contact).days - interval
             c.key = (0, -len(c.signals), -over, rotation)
-        elif c.signals and (c.last_planned is None or c.last_planned < cycle_start):
+        elif c.signals and (c.last_planned is None or c.last_planned < book.cycle_start):
             c.key = (1, -len(c.signals), c.last_attention.toordinal(), rotation)
         else:
             c.key = (2, 0, c.last_attention.toordinal(), rotation)
-    chosen = heapq.nsmallest(quota, book, key=lambda c: c.key)
+    chosen = heapq.nsmallest(quota, candidates, key=lambda c: c.key)
     for c in chosen:
         interval = intervals.get(c.tier, standard.contact_interval_small_days)
-        since = (date - c.last_contact).days
+        since = max((date - c.last_contact).days, 0)
         label = TIER_LABELS.get(c.tier, c.tier)
         if since > interval:
             head = _("已超过%(t)s联系间隔 %(n)d 天") % {"t": label, "n": since - interval}
@@ -339,9 +489,11 @@ def _generate(
     standard = standard_for(branch, date)
     quota = int(standard.visits_per_day)
     rounds = int(standard.patrols_per_day)
-    books = _candidates(branch=branch, date=date, standard=standard, manager_ids=[m.pk for m in todo])
-    longest = max((math.ceil(len(b) / quota) for b in books.values()), default=1) if quota else 1
-    previous_days = _previous_trading_days(date, max(longest - 1, 0), cal)
+    manager_ids = [m.pk for m in todo]
+    books = _books(branch=branch, date=date, quota=quota, manager_ids=manager_ids, cal=cal)
+    candidates = _candidates(
+        branch=branch, date=date, standard=standard, quota=quota, manager_ids=manager_ids, books=books
+    )
     rooms = list(Room.objects.filter(branch=branch).order_by("pk"))
     day_index = _trading_day_index(date, cal)
     order = {m.pk: i for i, m in enumerate(all_managers)}
@@ -349,7 +501,11 @@ def _generate(
     created: list[VisitPlan] = []
     for manager in todo:
         chosen = _choose(
-            books.get(manager.pk, []), date=date, standard=standard, quota=quota, previous_days=previous_days
+            candidates.get(manager.pk, []),
+            date=date,
+            standard=standard,
+            quota=quota,
+            book=books.get(manager.pk),
         )
         patrols = _patrol_rooms(
             rooms, manager_index=order.get(manager.pk, 0), day_index=day_index, rounds=rounds

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branchcare.clients.models import Client, Security
-from branchcare.clients.services import holdings_replace
+from branchcare.clients.services import clients_touch, holdings_replace
 from branchcare.core.audit import audit_log
 from branchcare.core.errors import DomainError
 from branchcare.core.sla import CalendarRangeError
@@ -38,6 +38,7 @@ from branchcare.org.models import Room, User
 
 from .models import FollowUp, Patrol, PatrolPlanItem, Visit, VisitPlanItem
 from .selectors_visits import serveable_clients
+from .services_consultations import order_create
 
 BACKFILL_DAYS = 7
 CLOCK_SKEW = dt.timedelta(minutes=1)
@@ -136,8 +137,11 @@ def visit_record(
 
     ``data``: ``at`` (aware datetime), ``place`` (``Visit.Place``), ``room`` (a ``Room`` when the place is
     a room), ``topic``, ``concerns``, ``holdings_confirmed``, ``satisfaction`` (1–5 or None),
-    ``follow_up`` (text), ``followups`` (``[{"kind", "description", "due_on", "owner"}]``) and, for a
-    director, ``manager`` (the member of staff who made the visit; default the actor).
+    ``follow_up`` (text), ``followups`` (``[{"kind", "description", "due_on", "owner"}]``), for a
+    director, ``manager`` (the member of staff who made the visit; default the actor) and
+    ``consultation_question``: when not blank, a consultation order (draft, with the client's holdings
+    snapshot taken after any update below) is raised for the question and linked to the visit — in the
+    same transaction, so a refused order records no visit either. It is ``visit.orders.first()``.
     ``holdings``: when given, the client's holdings are replaced through ``holdings_replace`` (audited).
     """
     if not serveable_clients(viewer=actor).filter(pk=client.pk).exists():
@@ -196,6 +200,7 @@ def visit_record(
     if item is not None:
         item.status = VisitPlanItem.Status.DONE
         item.save(update_fields=["status"])
+    clients_touch(client_ids=[client.pk], at=at)  # the plan ranks by the stored last contact
     followups = _followups(
         actor=actor,
         branch_id=client.branch_id,
@@ -208,6 +213,15 @@ def visit_record(
     )
     if holdings is not None:
         holdings_replace(actor=actor, client=client, positions=holdings, as_of=day, source="visit")
+    question = str(data.get("consultation_question") or "").strip()
+    order = None
+    if question:
+        try:
+            order = order_create(actor=actor, client=client, question=question, visit=visit)
+        except DomainError as exc:
+            if exc.field == "question":
+                exc.field = "consultation_question"
+            raise
     audit_log(
         actor=actor,
         action="visit.record",
@@ -220,6 +234,7 @@ def visit_record(
             "plan_item": [None, item.pk if item else None],
             "followups": [None, [f.pk for f in followups]],
             "holdings_updated": [None, holdings is not None],
+            "consultation_order": [None, order.pk if order else None],
         },
     )
     return visit

@@ -38,6 +38,7 @@ from branchcare.org.typing import AuthedRequest
 
 from . import selectors_visits as sel
 from .models import FollowUp, PatrolPlanItem, Visit, VisitPlan, VisitPlanItem
+from .services_consultations import can_view_orders, order_base_qs
 from .services_plans import plan_generate, plan_generate_for_manager, plan_swap
 from .services_visits import followup_complete, patrol_record, visit_record
 
@@ -111,6 +112,25 @@ class VisitForm(BootstrapFormMixin, forms.Form):
         widget=DATE,
         help_text=gettext_lazy("填写期限则生成一条跟进事项（负责人为本人）。"),
     )
+    raise_consultation = forms.BooleanField(label=gettext_lazy("同时发起咨询单"), required=False)
+    consultation_question = forms.CharField(
+        label=gettext_lazy("客户的问题"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy(
+            "勾选“同时发起咨询单”时必填：将以客户当前持仓生成咨询单草稿，并关联本次拜访。"
+        ),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("raise_consultation"):
+            if not (data.get("consultation_question") or "").strip():
+                self.add_error("consultation_question", _("发起咨询单时请填写客户的问题或需求。"))
+        else:
+            data["consultation_question"] = ""
+        return data
 
     def clean_holdings(self) -> list[tuple[Security, int, Decimal]] | None:
         text = self.cleaned_data.get("holdings", "").strip()
@@ -381,6 +401,7 @@ def visit_new_view(request: AuthedRequest) -> HttpResponse:
             sel.serveable_clients(viewer=request.user).filter(client_no=data.pop("client_no").strip()).first()
         )
         holdings = data.pop("holdings")
+        data.pop("raise_consultation", None)
         due = data.pop("follow_up_due")
         if due and data.get("follow_up"):
             data["followups"] = [
@@ -397,6 +418,10 @@ def visit_new_view(request: AuthedRequest) -> HttpResponse:
         else:
             kind = _("计划内") if visit.plan_item_id else _("计划外")
             messages.success(request, _("已记录对 %(c)s 的拜访（%(k)s）。") % {"c": client, "k": kind})
+            order = visit.orders.first()
+            if order is not None:
+                messages.success(request, _("已同时生成咨询单草稿，请核对持仓后提交投顾。"))
+                return redirect("onsite:consultation_detail", pk=order.pk)
             return redirect("onsite:today" if request.user.has_cap(Cap.ONSITE_SERVE) else "onsite:visits")
     return render(request, "onsite/visits/visit_form.html", {"form": form})
 
@@ -406,7 +431,16 @@ def visit_detail_view(request: AuthedRequest, pk: int) -> HttpResponse:
     _require_use(request)
     visit = sel.visit_get(viewer=request.user, pk=pk)
     followups = list(visit.follow_ups.select_related("owner").order_by("due_on"))
-    return render(request, "onsite/visits/visit_detail.html", {"visit": visit, "followups": followups})
+    orders = (
+        list(order_base_qs(viewer=request.user).filter(visit=visit).order_by("pk"))
+        if can_view_orders(request.user)
+        else []
+    )
+    return render(
+        request,
+        "onsite/visits/visit_detail.html",
+        {"visit": visit, "followups": followups, "orders": orders},
+    )
 
 
 # --- patrols -------------------------------------------------------------------------------------------

@@ -1,3 +1,5 @@
-"""高端客户服务 API routes, included under /api/v1/."""
+"""高端客户服务 API routes, included under /api/v1/ (all under ``premium/``)."""
 
-urlpatterns: list = []
+from .apis import urlpatterns
+
+__all__ = ["urlpatterns"]

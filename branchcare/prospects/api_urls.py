@@ -1,3 +1,5 @@
-"""潜在客户开发 API routes, included under /api/v1/."""
+"""潜在客户开发 API routes, included under /api/v1/ (see :mod:`.apis`)."""
 
-urlpatterns: list = []
+from .apis import urlpatterns
+
+__all__ = ["urlpatterns"]

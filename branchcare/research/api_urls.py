@@ -1,3 +1,5 @@
-"""研发平台 API routes, included under /api/v1/."""
+"""研发平台 API routes, included under /api/v1/ (all under research/…)."""
 
-urlpatterns: list = []
+from .apis import urlpatterns
+
+__all__ = ["urlpatterns"]

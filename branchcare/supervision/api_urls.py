@@ -1,3 +1,5 @@
 """监督考核 API routes, included under /api/v1/."""
 
-urlpatterns: list = []
+from .apis import urlpatterns
+
+__all__ = ["urlpatterns"]

@@ -132,3 +132,33 @@ def test_schema_lists_the_endpoints(world):
     for path in ("/api/v1/visit-plans/", "/api/v1/visits/{id}/", "/api/v1/patrols/", "/api/v1/rooms/",
                  "/api/v1/follow-ups/{id}/complete/"):  # fmt: skip
         assert path in schema["paths"], path
+
+
+def test_create_visit_with_consultation_order(world, data):
+    from branchcare.onsite.models import ConsultationOrder
+
+    m1 = api_client(world["manager1"])
+    response = m1.post(
+        "/api/v1/visits/",
+        {"client": world.client_m1.pk, "at": _at(), "topic": "问候", "consultation_question": "还能加仓吗？"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    order = ConsultationOrder.objects.get()
+    assert response.json()["consultation_orders"] == [order.pk] and order.visit_id == response.json()["id"]
+    listed = m1.get("/api/v1/visits/").json()["results"]
+    assert [v["consultation_orders"] for v in listed if v["id"] == order.visit_id] == [[order.pk]]
+
+
+def test_director_cannot_raise_order_for_a_managers_visit(world, data):
+    from branchcare.onsite.models import ConsultationOrder
+
+    director = api_client(world["director"])
+    before = Visit.objects.count()
+    response = director.post(
+        "/api/v1/visits/",
+        {"client": world.client_m1.pk, "at": _at(), "topic": "问候", "consultation_question": "问题"},
+        format="json",
+    )
+    assert response.status_code == 400 and "咨询单" in str(response.json())
+    assert Visit.objects.count() == before and not ConsultationOrder.objects.exists()

@@ -444,6 +444,54 @@ def test_history_shows_holder_and_time_held(pipe):
 # --- the letter -----------------------------------------------------------------------------------------
 
 
+def _pdf_unicode_chars(pdf: bytes) -> set[str]:
+    """Every character the PDF's ToUnicode maps cover (what a text extractor can recover)."""
+    import re
+    import zlib
+
+    chars: set[str] = set()
+    for raw in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        try:
+            data = zlib.decompressobj().decompress(raw)
+        except zlib.error:
+            data = raw
+        if b"beginbfchar" not in data and b"beginbfrange" not in data:
+            continue
+        for block in re.findall(rb"beginbfchar(.*?)endbfchar", data, re.S):
+            for _src, dst in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+                chars.add(bytes.fromhex(dst.decode()).decode("utf-16-be"))
+        for block in re.findall(rb"beginbfrange(.*?)endbfrange", data, re.S):
+            for lo, hi, dst in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+                start = int(dst, 16)
+                chars.update(chr(start + i) for i in range(int(hi, 16) - int(lo, 16) + 1))
+    return chars
+
+
+def test_advice_letter_embeds_a_truetype_cjk_font_with_extractable_text(pipe):
+    import os
+
+    from branchcare.onsite.pdf_consultations import FONT_CANDIDATES
+
+    p = pipe
+    order = to_delivered(p, new_order(p))
+    pdf = advice_letter_pdf(order=order, advice=order.advices.get())
+    if any(os.path.exists(path) for path, _i in FONT_CANDIDATES):
+        # embedded TrueType program (what pdffonts shows as "emb yes"), not the STSong-Light fallback
+        assert b"/FontFile2" in pdf and b"STSong-Light" not in pdf
+        assert b"/ToUnicode" in pdf
+        assert set("风险提示张三投资建议书") <= _pdf_unicode_chars(pdf)
+    else:  # no TrueType CJK font on this machine: the not-embedded fallback (a warning is logged)
+        assert b"STSong-Light" in pdf
+    try:
+        import pypdf  # optional: extract the text the way a reader would
+    except ImportError:
+        return
+    import io
+
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert "风险提示" in text and "张三" in text
+
+
 def test_advice_letter_pdf(pipe, tmp_path):
     p = pipe
     order = to_delivered(p, new_order(p))
@@ -459,3 +507,16 @@ def test_advice_letter_pdf(pipe, tmp_path):
             ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
         ).stdout
         assert "风险提示" in text and "A0120612345678" in text and "张三" in text
+
+
+def test_letter_font_falls_back_to_stsong_with_a_warning(monkeypatch, caplog):
+    from branchcare.onsite import pdf_consultations as letter
+
+    monkeypatch.setattr(letter, "FONT_CANDIDATES", (("/nonexistent/cjk.ttc", 0),))
+    letter.cjk_font.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger=letter.__name__):
+            assert letter.cjk_font() == "STSong-Light"
+        assert "fonts-wqy-zenhei" in caplog.text
+    finally:
+        letter.cjk_font.cache_clear()

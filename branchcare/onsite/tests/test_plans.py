@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from branchcare.clients.models import Client
+from branchcare.clients.services import clients_touch
 from branchcare.core.errors import DomainError
 from branchcare.core.models import AuditLog
 from branchcare.onsite.models import PatrolPlanItem, Visit, VisitPlan, VisitPlanItem
@@ -41,7 +42,9 @@ def _standard(branch, **kw):
 
 def _visit(client, manager, day: dt.date):
     at = timezone.make_aware(dt.datetime.combine(day, dt.time(10)))
-    return Visit.objects.create(branch=client.branch, manager=manager, client=client, at=at, topic="t")
+    visit = Visit.objects.create(branch=client.branch, manager=manager, client=client, at=at, topic="t")
+    clients_touch(client_ids=[client.pk], at=at)  # what visit_record does
+    return visit
 
 
 def _book(world, n, **kw):
@@ -255,3 +258,108 @@ def test_holding_drop_uses_each_securitys_latest_close(world):
     HoldingFactory(client=c, security=recovered, cost_price=Decimal("10"))
     flagged = holding_drop_signal(branch=world.b1, date=TODAY, standard=standard, manager_ids=[m1.pk])
     assert set(flagged) == {a.pk, b.pk}
+
+
+# --- stored last contact and ranking in SQL -------------------------------------------------------------
+
+
+def test_clients_touch_moves_last_contact_forward_only(world):
+    c = world.client_m1
+    later = timezone.make_aware(dt.datetime(2026, 11, 20, 10))
+    earlier = timezone.make_aware(dt.datetime(2026, 11, 2, 10))
+    assert clients_touch(client_ids=[c.pk], at=later) == 1
+    assert clients_touch(client_ids=[c.pk], at=earlier) == 0  # an older contact entered late
+    c.refresh_from_db()
+    assert c.last_contact_at == later
+    assert clients_touch(client_ids=[], at=later) == 0
+
+
+def test_visit_record_stores_last_contact(world):
+    from branchcare.onsite.services_visits import visit_record
+
+    m1, c = world["manager1"], world.client_m1
+    at = timezone.now() - dt.timedelta(hours=1)
+    visit_record(actor=m1, client=c, data={"at": at, "topic": "回访"})
+    c.refresh_from_db()
+    assert c.last_contact_at == at
+
+
+def _python_ranking(book, *, date, standard, quota, extra):
+    """The reference: rank the whole book in Python with every signal (what the plan did before SQL)."""
+    from branchcare.onsite.services_plans import Book, Candidate, _choose
+
+    clients = list(Client.objects.filter(pk__in=[c.pk for c in book]))
+    planned = {
+        i.client_id: i.plan.date
+        for i in VisitPlanItem.objects.filter(client__in=clients, plan__date__lt=date).select_related("plan")
+    }
+    expired_before = date - dt.timedelta(days=730)
+    cands = []
+    for c in clients:
+        contact = timezone.localtime(c.last_contact_at).date() if c.last_contact_at else c.opened_on
+        signals = (["高端客户"] if c.is_premium else []) + (
+            ["风险测评已过期"] if c.risk_assessed_on is None or c.risk_assessed_on < expired_before else []
+        )
+        signals += extra.get(c.pk, [])
+        p = planned.get(c.pk)
+        cands.append(
+            Candidate(
+                pk=c.pk,
+                manager_id=c.manager_id,
+                tier=c.tier,
+                last_contact=contact,
+                last_attention=max(contact, p) if p else contact,
+                last_planned=p,
+                signals=signals,
+            )
+        )
+    modulus = max(c.pk for c in clients) + 1
+    book_info = Book(
+        size=len(clients), modulus=modulus, shift=(date.toordinal() * quota) % modulus, cycle_start=date
+    )
+    return [c.pk for c in _choose(cands, date=date, standard=standard, quota=quota, book=book_info)]
+
+
+def test_sql_ranking_matches_ranking_the_whole_book(world, settings):
+    # given: a varied book (tiers, contacts, premium, expired assessments, an extra signal on a few)
+    import random
+
+    settings.BRANCHCARE = {**settings.BRANCHCARE, "RISK_ASSESSMENT_VALID_DAYS": 730}
+    standard = _standard(world.b1, visits_per_day=5)
+    m1 = world["manager1"]
+    Client.objects.filter(pk=world.client_m1.pk).update(status=Client.Status.DORMANT)
+    rnd = random.Random(7)
+    book = []
+    for _ in range(40):
+        c = ClientFactory(
+            branch=world.b1,
+            manager=m1,
+            tier=rnd.choice(["large", "medium", "small"]),
+            is_premium=rnd.random() < 0.2,
+            risk_assessed_on=rnd.choice([None, dt.date(2020, 1, 1), dt.date(2026, 1, 1)]),
+            opened_on=TODAY - dt.timedelta(days=rnd.randint(1, 90)),
+        )
+        if rnd.random() < 0.6:
+            clients_touch(
+                client_ids=[c.pk],
+                at=timezone.make_aware(
+                    dt.datetime.combine(TODAY - dt.timedelta(days=rnd.randint(1, 60)), dt.time(10))
+                ),
+            )
+        book.append(c)
+    flagged = {c.pk: ["近期投诉"] for c in rnd.sample(book, 4)}
+    register_signal("test.complaint", lambda **kw: dict.fromkeys(flagged, "近期投诉"))
+    try:
+        expected = _python_ranking(book, date=TODAY, standard=standard, quota=5, extra=flagged)
+        plan = plan_generate_for_manager(manager=m1, date=TODAY)
+    finally:
+        PRIORITY_SIGNALS.pop("test.complaint")
+    # then: the plan made from the SQL short list is the ranking of the whole book
+    assert [i.client_id for i in plan.items.order_by("rank")] == expected
+
+
+def test_plan_generation_query_count_does_not_grow_with_the_book(world, django_assert_max_num_queries):
+    _standard(world.b1, visits_per_day=3)
+    _book(world, 30)
+    with django_assert_max_num_queries(30):
+        plan_generate(branch=world.b1, date=TODAY)

@@ -181,3 +181,47 @@ def test_query_counts_do_not_grow_with_rows(
     client.get(reverse(name))  # warm caches (session, calendar)
     with django_assert_max_num_queries(20):
         assert client.get(reverse(name)).status_code == 200
+
+
+def test_visit_form_raises_consultation_order(world, login):
+    from branchcare.onsite.models import ConsultationOrder
+
+    client = login("manager1")
+    at = timezone.localtime() - dt.timedelta(minutes=2)
+    form = {
+        "client_no": world.client_m1.client_no,
+        "at": at.strftime("%Y-%m-%dT%H:%M"),
+        "place": "hall",
+        "topic": "问候",
+        "raise_consultation": "on",
+    }
+    missing = client.post(reverse("onsite:visit_new"), form)
+    assert "发起咨询单时请填写客户的问题" in missing.content.decode() and not Visit.objects.exists()
+
+    response = client.post(reverse("onsite:visit_new"), {**form, "consultation_question": "要不要减仓？"})
+
+    order = ConsultationOrder.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("onsite:consultation_detail", args=[order.pk])
+    visit = Visit.objects.get()
+    assert order.visit == visit and order.question == "要不要减仓？"
+    detail = client.get(reverse("onsite:visit_detail", args=[visit.pk])).content.decode()
+    assert "关联咨询单" in detail and "要不要减仓？" in detail
+
+
+def test_visit_form_question_ignored_without_the_option(world, login):
+    from branchcare.onsite.models import ConsultationOrder
+
+    client = login("manager1")
+    at = timezone.localtime() - dt.timedelta(minutes=2)
+    client.post(
+        reverse("onsite:visit_new"),
+        {
+            "client_no": world.client_m1.client_no,
+            "at": at.strftime("%Y-%m-%dT%H:%M"),
+            "place": "hall",
+            "topic": "问候",
+            "consultation_question": "未勾选",
+        },
+    )
+    assert Visit.objects.count() == 1 and not ConsultationOrder.objects.exists()

@@ -177,3 +177,51 @@ def test_followup_complete(world):
     assert fu.state == FollowUp.State.DONE and fu.resolution == "已回电" and fu.done_at
     with pytest.raises(DomainError, match="已完成"):
         followup_complete(actor=m1, followup=fu, resolution="again")
+
+
+# --- a visit raising a consultation order in one step ---------------------------------------------------
+
+
+def test_visit_raises_consultation_order_with_holdings_snapshot(world):
+    from branchcare.onsite.models import ConsultationOrder
+
+    m1 = world["manager1"]
+    sec = SecurityFactory(code="600519")
+    visit = visit_record(
+        actor=m1,
+        client=world.client_m1,
+        data=_data(consultation_question="贵州茅台还要继续持有吗？"),
+        holdings=[(sec, 200, Decimal("1500.00"))],
+    )
+    order = visit.orders.get()
+    assert order.state == ConsultationOrder.State.DRAFT and order.manager == m1
+    assert order.question == "贵州茅台还要继续持有吗？" and order.client == world.client_m1
+    # the snapshot is taken after the holdings update of the same visit
+    assert list(order.holdings.values_list("security__code", "quantity")) == [("600519", 200)]
+    audit = AuditLog.objects.get(action="visit.record", object_id=str(visit.pk))
+    assert audit.changes["consultation_order"] == [None, order.pk]
+    assert AuditLog.objects.filter(action="consultation.create", object_id=str(order.pk)).exists()
+
+
+def test_visit_without_question_raises_no_order(world):
+    visit = visit_record(
+        actor=world["manager1"], client=world.client_m1, data=_data(consultation_question="  ")
+    )
+    assert not visit.orders.exists()
+
+
+def test_refused_order_records_no_visit_either(world):
+    # the director may record a manager's visit, but only the client's manager raises an order
+    from branchcare.onsite.models import ConsultationOrder
+
+    director = world["director"]
+    before = Holding.objects.count()
+    with pytest.raises(DomainError) as exc:
+        visit_record(
+            actor=director,
+            client=world.client_m1,
+            data=_data(manager=world["manager1"], consultation_question="问题"),
+        )
+    assert "咨询单" in exc.value.message
+    assert not Visit.objects.exists() and not ConsultationOrder.objects.exists()
+    assert Holding.objects.count() == before

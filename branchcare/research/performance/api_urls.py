@@ -1,3 +1,5 @@
-"""推荐绩效 API routes, included under /api/v1/."""
+"""推荐绩效 API routes, included under /api/v1/ (see apis.py)."""
 
-urlpatterns: list = []
+from .apis import urlpatterns
+
+__all__ = ["urlpatterns"]

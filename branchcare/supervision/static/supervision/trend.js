@@ -1,0 +1,33 @@
+// 考核评分趋势: one line per person plus the branch, from the JSON block rendered by json_script.
+// A click on a point opens that period's scorecard.
+(function () {
+  "use strict";
+  const source = document.getElementById("trend-data");
+  const el = document.getElementById("chart-trend");
+  if (!source || !el || typeof echarts === "undefined") { return; }
+  const data = JSON.parse(source.textContent);
+  const chart = echarts.init(el, null, { renderer: "canvas" });
+  const series = data.series.map(function (s) {
+    return { name: s.name, type: "line", data: s.data, connectNulls: false, symbolSize: 7 };
+  });
+  series.push({ name: "营业部", type: "line", data: data.branch, lineStyle: { width: 3, type: "dashed" },
+    symbolSize: 8 });
+  chart.setOption({
+    title: { text: "综合得分趋势", left: 8, top: 4, textStyle: { fontSize: 14, fontWeight: 600 } },
+    tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : Number(v).toFixed(2); } },
+    legend: { top: 28, type: "scroll" },
+    grid: { left: 40, right: 16, top: 64, bottom: 28, containLabel: true },
+    xAxis: { type: "category", data: data.periods },
+    yAxis: { type: "value", min: 0, max: 100 },
+    series: series,
+  });
+  chart.on("click", function (params) {
+    const first = data.firsts[params.dataIndex];
+    if (!first) { return; }
+    const url = new URL(window.location.href);
+    url.searchParams.set("date", first);
+    window.location.assign(url.toString());
+  });
+  el.dataset.ready = "1";
+  window.addEventListener("resize", function () { chart.resize(); });
+})();
