@@ -73,8 +73,12 @@ def _walk(rng: random.Random, n: int, start: float, vol: float) -> list[Decimal]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--recommendations", "-n", type=int, default=2000, help="recommendations (default 2000)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--recommendations", "-n", type=int, default=2000, help="recommendations (default 2000)"
+    )
     parser.add_argument("--securities", type=int, default=0, help="distinct securities (default n / 2)")
     args, _unknown = parser.parse_known_args()  # run_all.py passes its arguments to every bench
     n = args.recommendations
@@ -92,11 +96,15 @@ def main() -> int:
             bench = ensure_benchmark()
             Price.objects.filter(security=bench, date__in=all_days).delete()
             Price.objects.bulk_create(
-                [Price(security=bench, date=d, close=c) for d, c in zip(days, _walk(rng, len(days), 4000, 0.009))],
+                [
+                    Price(security=bench, date=d, close=c)
+                    for d, c in zip(days, _walk(rng, len(days), 4000, 0.009), strict=True)
+                ],
                 batch_size=2000,
             )
             secs = Security.objects.bulk_create(
-                [Security(code=f"BX{i:06d}", exchange="BJ", name=f"压测{i}") for i in range(n_sec)], batch_size=2000
+                [Security(code=f"BX{i:06d}", exchange="BJ", name=f"压测{i}") for i in range(n_sec)],
+                batch_size=2000,
             )
             if not secs[0].pk:  # backends without RETURNING on bulk insert
                 secs = list(Security.objects.filter(code__startswith="BX", exchange="BJ").order_by("code"))
@@ -104,7 +112,7 @@ def main() -> int:
             for sec in secs:
                 rows.extend(
                     Price(security=sec, date=d, close=c)
-                    for d, c in zip(days, _walk(rng, len(days), rng.uniform(5, 200), 0.02))
+                    for d, c in zip(days, _walk(rng, len(days), rng.uniform(5, 200), 0.02), strict=True)
                 )
                 if len(rows) >= 50_000:
                     Price.objects.bulk_create(rows, batch_size=5000)
@@ -139,7 +147,8 @@ def main() -> int:
 
             # one new trading day for everything, as the daily price import writes it
             Price.objects.bulk_create(
-                [Price(security=s, date=next_day, close=Decimal("10.00")) for s in [*secs, bench]], batch_size=5000
+                [Price(security=s, date=next_day, close=Decimal("10.00")) for s in [*secs, bench]],
+                batch_size=5000,
             )
             changed = {s.pk: next_day for s in [*secs, bench]}
             t0 = time.perf_counter()
@@ -160,10 +169,16 @@ def main() -> int:
     print(f"  generate data           {timings['generate']:8.2f} s")
     print(f"  full computation        {timings['full']:8.2f} s  computed {counts['full']:,}")
     print(f"  nightly, nothing new    {timings['nightly_idle']:8.2f} s  computed {counts['nightly_idle']:,}")
-    print(f"  incremental, new day    {timings['incremental_day']:8.2f} s  computed {counts['incremental_day']:,}")
-    print(f"  incremental, 5% fixed   {timings['incremental_fix']:8.2f} s  computed {counts['incremental_fix']:,}")
+    print(
+        f"  incremental, new day    {timings['incremental_day']:8.2f} s  computed {counts['incremental_day']:,}"
+    )
+    print(
+        f"  incremental, 5% fixed   {timings['incremental_fix']:8.2f} s  computed {counts['incremental_fix']:,}"
+    )
     ok_full = timings["full"] <= FULL_TARGET_S * max(1.0, n / 2000)
-    ok_inc = timings["nightly_idle"] <= INCREMENTAL_TARGET_S and timings["incremental_fix"] <= INCREMENTAL_TARGET_S
+    ok_inc = (
+        timings["nightly_idle"] <= INCREMENTAL_TARGET_S and timings["incremental_fix"] <= INCREMENTAL_TARGET_S
+    )
     ok_idle = counts["nightly_idle"] == 0
     ok = ok_full and ok_inc and ok_idle
     print(

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from branchcare.core import events, timeline, workbench
+from branchcare.core import client_panels, events, timeline, workbench
 from branchcare.org.capabilities import Cap
 
 from . import services_visits as visits
@@ -73,6 +73,44 @@ def offsite_events(*, client, viewer, start, end):
 
 
 timeline.register("offsite.service", offsite_events)
+
+
+# --- client 360 panel --------------------------------------------------------------------------------------
+
+
+def offsite_panel(client, viewer) -> client_panels.ClientPanel | None:
+    """The client's open inquiries/complaints and return visits, with a one-click registration (two queries)."""
+    q = inquiry_scope_q(viewer)
+    if q is None:
+        return None
+    inquiries = list(
+        Inquiry.objects.filter(q, client=client, state__in=ACTIVE_STATES)
+        .only("pk", "kind", "subject", "state", "resolution_due")
+        .order_by("-created_at")[:5]
+    )
+    vq = visit_scope_q(viewer)
+    open_visits = (
+        list(
+            ReturnVisit.objects.filter(vq, client=client, state=ReturnVisit.State.OPEN)
+            .select_related("rule")
+            .order_by("due_on")[:5]
+        )
+        if vq is not None
+        else []
+    )
+    return client_panels.ClientPanel(
+        title=_("非现场服务"),
+        template="offsite/panels/client_offsite.html",
+        context={
+            "inquiries": inquiries,
+            "visits": open_visits,
+            "can_register": viewer.has_cap(Cap.OFFSITE_HANDLE) or viewer.has_cap(Cap.SUPERVISE),
+        },
+        order=60,
+    )
+
+
+client_panels.register("offsite.service", offsite_panel)
 
 
 # --- workbench cards ---------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from branchcare.core.errors import DomainError
 from branchcare.org.capabilities import Cap
 
 from . import services_consultations as svc
-from .models import Advice, AdviceLine, ConsultationOrder, OrderHolding
+from .models import Advice, AdviceCitation, AdviceLine, ConsultationOrder, OrderHolding
 
 TAGS = ["咨询单"]
 ORDER_ID = OpenApiParameter("pk", int, OpenApiParameter.PATH, description="咨询单编号")
@@ -84,16 +84,26 @@ class AdviceLineSerializer(serializers.ModelSerializer):
         fields = ["security", "code", "action", "rationale"]
 
 
+class AdviceCitationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AdviceCitation
+        fields = ["rank", "research_item_id", "title", "publisher", "published_on", "source_name"]
+        read_only_fields = fields
+
+
 class AdviceSerializer(serializers.ModelSerializer):
     lines = AdviceLineSerializer(many=True, read_only=True)
     consultant = StaffRefSerializer(read_only=True)
+    citations = AdviceCitationSerializer(
+        many=True, read_only=True, help_text="引用的研究资料（系统自动记录）"
+    )
 
     class Meta:
         model = Advice
         fields = [
             "id", "version", "consultant", "practice_no", "overall", "risk_warning", "suitability",
             "client_request_ack", "replaces", "created_at", "submitted_at", "returned_reason", "delivered_at",
-            "lines",
+            "lines", "citations",
         ]  # fmt: skip
 
 
@@ -162,6 +172,13 @@ class AdviceWriteSerializer(serializers.Serializer):
     client_request_ack = serializers.BooleanField(required=False, default=False)
     submit = serializers.BooleanField(required=False, default=False, help_text="保存后直接提交复核")
     reason = serializers.CharField(required=False, allow_blank=True, help_text="更正已交付意见时的原因")
+    citations = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**53),
+        required=False,
+        default=list,
+        max_length=10,
+        help_text="引用的研究资料 id（须为有效来源的已发布研究；标题、发布机构、发布日期由系统记录）",
+    )
 
 
 # --- views -------------------------------------------------------------------------------------------------
@@ -170,7 +187,9 @@ class AdviceWriteSerializer(serializers.Serializer):
 def _detail(order: ConsultationOrder) -> ConsultationOrder:
     return (
         ConsultationOrder.objects.select_related("client", "manager", "consultant", "late_holder")
-        .prefetch_related("holdings__security", "advices__lines__security", "advices__consultant")
+        .prefetch_related(
+            "holdings__security", "advices__lines__security", "advices__consultant", "advices__citations"
+        )
         .get(pk=order.pk)
     )
 
@@ -282,14 +301,16 @@ class OrderAdviceView(GenericAPIView):
         lines = [svc.LineInput(x["security"], x["action"], x["rationale"]) for x in v["lines"]]
         common = {
             "actor": request.user, "order": order, "overall": v["overall"], "risk_warning": v["risk_warning"],
-            "lines": lines, "client_request_ack": v["client_request_ack"],
+            "lines": lines, "client_request_ack": v["client_request_ack"], "citations": v["citations"],
         }  # fmt: skip
         if order.state in (ConsultationOrder.State.DELIVERED, ConsultationOrder.State.CLOSED):
             advice = _run(svc.advice_correct, reason=v.get("reason", ""), **common)
         else:
             advice = _run(svc.advice_save, submit=v["submit"], **common)
         advice = (
-            Advice.objects.select_related("consultant").prefetch_related("lines__security").get(pk=advice.pk)
+            Advice.objects.select_related("consultant")
+            .prefetch_related("lines__security", "citations")
+            .get(pk=advice.pk)
         )
         return Response(AdviceSerializer(advice).data, status=status.HTTP_201_CREATED)
 

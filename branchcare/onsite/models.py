@@ -394,6 +394,32 @@ class AdviceLine(models.Model):
 # --- Weekly exchange meeting --------------------------------------------------------------------------------
 
 
+class AdviceCitation(models.Model):
+    """A research item cited in an advice version. Title, publisher and publish date are copied from the
+    research item when the advice is saved (Art. 18: the advice names its sources, filled in by the
+    system, not typed), so the advice keeps saying what it cited even if the item later changes or is
+    withdrawn. ``research_item_id`` points back at the item (no foreign key: the snapshot is the record)."""
+
+    advice = models.ForeignKey(Advice, on_delete=models.CASCADE, related_name="citations")
+    rank = models.PositiveSmallIntegerField(_("序号"), default=1)
+    research_item_id = models.PositiveBigIntegerField(_("研究资料编号"))
+    title = models.CharField(_("标题"), max_length=200)
+    publisher = models.CharField(_("发布机构"), max_length=100, blank=True)
+    published_on = models.DateField(_("发布日期"), null=True, blank=True)
+    source_name = models.CharField(_("研究来源"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("引用研究资料")
+        verbose_name_plural = _("引用研究资料")
+        ordering = ["advice", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["advice", "research_item_id"], name="advice_citation_unique_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title}（{self.publisher} {self.published_on or ''}）"
+
+
 class ExchangeMeeting(models.Model):
     """客户交流会 for large and medium clients."""
 

@@ -137,6 +137,14 @@ def advice_letter_pdf(*, order: ConsultationOrder, advice: Advice) -> bytes:
         )
     )
     story += [table, _p("总体建议", h2), _p(advice.overall, base)]
+    citations = list(advice.citations.all())
+    if citations:
+        story.append(_p("引用研究资料", h2))
+        for no, c in enumerate(citations, start=1):
+            published = f"{c.published_on:%Y-%m-%d}" if c.published_on else "—"
+            story.append(
+                _p(f"{no}. 《{c.title}》　发布机构：{c.publisher or '—'}　发布日期：{published}", small)
+            )
     if advice.client_request_ack:
         story += [
             Spacer(1, 2 * mm),

@@ -8,7 +8,9 @@ Rules kept here:
 
 * the order carries a snapshot of the client's holdings, editable while it is a draft;
 * the deadline is the branch standard's ``consultation_deadline_hours`` of *service hours* from
-  submission (``warn_at`` after 80 % of it); :func:`order_sla_status` says on time / warning / overdue;
+  submission (``warn_at`` after 80 % of it) until the advice is *delivered* to the client (the manager's
+  acceptance does not stop the clock); :func:`order_sla_status` says on time / warning / overdue, and
+  ``late_holder`` records who held the order when the deadline passed;
 * advice is versioned; every version is checked for suitability (适当性) and the result stored with it;
   delivered advice is never changed — a correction is a new version that ``replaces`` it;
 * delivery is joint: the manager and the consultant each confirm; the second confirmation delivers;
@@ -42,7 +44,7 @@ from branchcare.org.capabilities import Cap
 from branchcare.org.models import Role, User
 from branchcare.org.scope import scope_q
 
-from .models import Advice, AdviceLine, ConsultationOrder, OrderHolding, Visit
+from .models import Advice, AdviceCitation, AdviceLine, ConsultationOrder, OrderHolding, Visit
 from .workflows import CLOCK_STATES, CONSULTATION, OPEN_STATES, holder_for_state
 
 S = ConsultationOrder.State
@@ -155,9 +157,11 @@ def order_get_for(*, viewer: Any, pk: Any) -> ConsultationOrder:
 
 
 def order_advices(order: ConsultationOrder) -> list[Advice]:
-    """All advice versions, newest first, with lines and consultants (two queries)."""
+    """All advice versions, newest first, with lines, citations and consultants (four queries)."""
     return list(
-        order.advices.select_related("consultant").prefetch_related("lines__security").order_by("-version")
+        order.advices.select_related("consultant")
+        .prefetch_related("lines__security", "citations")
+        .order_by("-version")
     )
 
 
@@ -196,9 +200,9 @@ class SlaStatus(enum.Enum):
 
 
 def order_sla_status(order: ConsultationOrder, now: dt.datetime | None = None) -> SlaStatus:
-    """On time / warning / overdue. While the clock runs (submitted → advice ready) it compares ``now``
-    with ``warn_at`` and ``due_at``; once stopped (accepted and later) the order stays overdue if it
-    was ever late (``late_holder`` set) and is on time otherwise."""
+    """On time / warning / overdue. While the clock runs (submitted → accepted, until delivery) it
+    compares ``now`` with ``warn_at`` and ``due_at``; once stopped (delivered and later) the order stays
+    overdue if it was ever late (``late_holder`` set) and is on time otherwise."""
     now = now or timezone.now()
     if order.due_at is None or order.state in (S.DRAFT, S.CANCELLED):
         return SlaStatus.NONE
@@ -223,7 +227,9 @@ def order_deadline(branch: Any, start: dt.datetime) -> tuple[dt.datetime, dt.dat
 
 
 def _holder_at(order: ConsultationOrder, when: dt.datetime) -> User | None:
-    """Who held the order at ``when``: the holder of the last transition up to then."""
+    """Who held the order at ``when``: the holder of the last transition up to then — except that an
+    accepted order the manager has already confirmed as delivered waits on the consultant's confirmation
+    (the periodic check runs every few minutes, so "now" stands for the deadline)."""
     entry = (
         TransitionLog.objects.filter(
             object_type=order._meta.label_lower, object_id=str(order.pk), at__lte=when
@@ -232,6 +238,8 @@ def _holder_at(order: ConsultationOrder, when: dt.datetime) -> User | None:
         .order_by("-at", "-id")
         .first()
     )
+    if entry is not None and entry.to_state == S.ACCEPTED and order.state == S.ACCEPTED:
+        return holder_for_state(order)
     if entry is not None and entry.holder is not None:
         return entry.holder
     return holder_for_state(order)
@@ -502,8 +510,8 @@ def order_return_for_rework(
 
 
 def order_accept(*, actor: Any, order: ConsultationOrder, note: str = "", now: dt.datetime | None = None):
-    """The manager accepts the advice: the SLA clock stops. Accepted after the deadline, the order
-    records who held it when it became late (if the periodic check has not already)."""
+    """The manager accepts the advice; the SLA clock keeps running until delivery. Accepted after the
+    deadline, the order records who held it when it became late (if the periodic check has not already)."""
     now = now or timezone.now()
     changes: dict[str, Any] = {}
     if order.due_at and now > order.due_at and order.late_holder_id is None:
@@ -563,6 +571,12 @@ def order_confirm_delivery(
         both = (locked.manager_confirmed or is_manager) and (locked.consultant_confirmed or not is_manager)
         if both:
             changes["delivered_at"] = now
+            # the clock stops here: delivered late, record who held it at the deadline (unless the
+            # periodic check already did)
+            if locked.due_at and now > locked.due_at and locked.late_holder_id is None:
+                late = _holder_at(locked, locked.due_at)
+                if late is not None:
+                    changes["late_holder"] = late
             delivered = wf.transition(
                 workflow=CONSULTATION,
                 obj=locked,
@@ -799,6 +813,7 @@ def _new_version(
     client_request_ack: bool,
     replaces: Advice | None,
     now: dt.datetime,
+    citations: Iterable[Any] | None = None,
 ) -> Advice:
     if not actor.practice_no:
         raise DomainError(_("您尚未登记执业编号，不能出具投顾意见。请联系管理员在员工资料中登记。"))
@@ -807,6 +822,7 @@ def _new_version(
     if not (risk_warning or "").strip():
         raise DomainError(_("风险提示不能为空。"), field="risk_warning")
     checked = _validated_lines(order, lines)
+    cited = _citable(actor, citations or [], today=timezone.localdate(now))
     result = suitability_check(
         client=order.client,
         lines=[(security, line.action) for security, line in checked],
@@ -832,7 +848,69 @@ def _new_version(
             for security, line in checked
         ]
     )
+    AdviceCitation.objects.bulk_create(
+        [
+            AdviceCitation(
+                advice=advice,
+                rank=rank,
+                research_item_id=item.pk,
+                title=item.title,
+                publisher=item.publisher or item.source.name,
+                published_on=item.published_on
+                or (timezone.localdate(item.published_at) if item.published_at else None),
+                source_name=item.source.name,
+            )
+            for rank, item in enumerate(cited, start=1)
+        ]
+    )
     return advice
+
+
+MAX_CITATIONS = 10
+
+
+def _citable(actor: Any, ids: Iterable[Any], *, today: dt.date) -> list[Any]:
+    """The research items ``ids`` (in that order, duplicates dropped) if the consultant may cite every
+    one of them in advice: visible to them, published and not expired, from a source valid ``today``
+    (Art. 17: research from a partner without a valid licence or contract may not reach clients)."""
+    from branchcare.research.models import ResearchItem
+    from branchcare.research.selectors import item_base_qs
+
+    wanted: list[int] = []
+    for raw in ids:
+        try:
+            pk = int(raw)
+        except (TypeError, ValueError):
+            raise DomainError(_("引用的研究资料编号无效。"), field="citations") from None
+        if pk not in wanted:
+            wanted.append(pk)
+    if not wanted:
+        return []
+    if len(wanted) > MAX_CITATIONS:
+        raise DomainError(_("最多引用 %(n)d 篇研究资料。") % {"n": MAX_CITATIONS}, field="citations")
+    found = {i.pk: i for i in item_base_qs(viewer=actor).filter(pk__in=wanted).select_related("source")}
+    out = []
+    for pk in wanted:
+        item = found.get(pk)
+        if item is None:
+            raise DomainError(_("引用的研究资料不存在或您无权查看。"), field="citations")
+        if item.state != ResearchItem.State.PUBLISHED or (item.expires_on and item.expires_on < today):
+            raise DomainError(_("《%(t)s》未发布或已过期，不能引用。") % {"t": item.title}, field="citations")
+        reason = item.source.invalid_reason(today)
+        if reason:
+            raise DomainError(
+                _("《%(t)s》不能引用：%(r)s。") % {"t": item.title, "r": reason}, field="citations"
+            )
+        out.append(item)
+    return out
+
+
+def citable_items_for(*, actor: Any, ids: Iterable[Any]) -> list[Any]:
+    """The research items ``ids`` if ``actor`` may cite them today (raises ``DomainError`` otherwise)."""
+    found = _citable(actor, ids, today=timezone.localdate())
+    if not found:
+        raise DomainError(_("请选择要引用的研究资料。"), field="citations")
+    return found
 
 
 def advice_save(
@@ -845,9 +923,12 @@ def advice_save(
     client_request_ack: bool = False,
     submit: bool = False,
     now: dt.datetime | None = None,
+    citations: Iterable[Any] | None = None,
 ) -> Advice:
     """Save a new advice version (the consultant's, while the order is being analysed). An order still
-    waiting in the queue is taken into analysis first. With ``submit`` the version goes to the manager."""
+    waiting in the queue is taken into analysis first. With ``submit`` the version goes to the manager.
+    ``citations``: ids of published research items the advice cites; their title, publisher and publish
+    date are copied onto the version (refused when an item's source is not valid today)."""
     now = now or timezone.now()
     with transaction.atomic():
         locked = (
@@ -878,13 +959,18 @@ def advice_save(
             client_request_ack=client_request_ack,
             replaces=None,
             now=now,
+            citations=citations,
         )
         audit_log(
             actor=actor,
             action="advice.save",
             obj=advice,
             branch_id=locked.branch_id,
-            changes={"version": [None, advice.version], "suitability": [None, advice.suitability["passed"]]},
+            changes={
+                "version": [None, advice.version],
+                "suitability": [None, advice.suitability["passed"]],
+                "citations": [None, list(advice.citations.values_list("research_item_id", flat=True))],
+            },
         )
         if submit:
             order_submit_advice(actor=actor, order=locked, now=now)
@@ -902,6 +988,7 @@ def advice_correct(
     reason: str,
     client_request_ack: bool = False,
     now: dt.datetime | None = None,
+    citations: Iterable[Any] | None = None,
 ) -> Advice:
     """Correct delivered advice: a NEW version that ``replaces`` the delivered one (which is never
     changed). The manager is told, to pass the correction on to the client."""
@@ -930,6 +1017,7 @@ def advice_correct(
             client_request_ack=client_request_ack,
             replaces=delivered,
             now=now,
+            citations=citations,
         )
         Advice.objects.filter(pk=advice.pk).update(submitted_at=now, returned_reason="")
         advice.submitted_at = now

@@ -246,6 +246,7 @@ def consultation_advice(request: AuthedRequest, pk: int) -> HttpResponse:
                 "risk_warning": data.get("risk_warning", ""),
                 "lines": lines,
                 "client_request_ack": data.get("client_request_ack") == "on",
+                "citations": data.getlist("citations"),
             }
             if correcting:
                 svc.advice_correct(reason=data.get("reason", ""), **common)
@@ -271,6 +272,18 @@ def consultation_advice(request: AuthedRequest, pk: int) -> HttpResponse:
                 else (prev.rationale if prev else ""),
             }
         )
+    if data is not None:
+        cited = _citation_rows(request, data.getlist("citations"))
+    else:
+        cited = [
+            {
+                "id": c.research_item_id,
+                "title": c.title,
+                "publisher": c.publisher,
+                "published_on": c.published_on,
+            }
+            for c in (latest.citations.all() if latest else [])
+        ]
     extras = [
         {
             "i": i,
@@ -295,10 +308,68 @@ def consultation_advice(request: AuthedRequest, pk: int) -> HttpResponse:
             else (latest.risk_warning if latest else svc.RISK_WARNING_DEFAULT),
             "ack": (data.get("client_request_ack") == "on") if data else False,
             "error": error,
+            "cited": cited,
             "correcting": correcting,
             "returned_reason": latest.returned_reason if latest and latest.returned_reason else "",
         },
     )
+
+
+def _citation_rows(request: AuthedRequest, ids: list[str]) -> list[dict]:
+    """The items ticked on a re-displayed form, as the snapshot the advice would store (visible ones only)."""
+    from branchcare.research.selectors import item_base_qs
+
+    wanted = [int(i) for i in ids if str(i).isdigit()]
+    items = {
+        i.pk: i for i in item_base_qs(viewer=request.user).filter(pk__in=wanted).select_related("source")
+    }
+    return [
+        {
+            "id": i.pk,
+            "title": i.title,
+            "publisher": i.publisher or i.source.name,
+            "published_on": i.published_on,
+        }
+        for pk in wanted
+        if (i := items.get(pk)) is not None
+    ]
+
+
+def _own_order_for_advice(request: AuthedRequest, pk: int) -> ConsultationOrder:
+    order = svc.order_get_for(viewer=request.user, pk=pk)
+    if order.consultant_id != request.user.pk:
+        raise Http404
+    return order
+
+
+@login_required
+@require_cap(Cap.ADVICE_WRITE)
+def consultation_cite_search(request: AuthedRequest, pk: int) -> HttpResponse:
+    """HTMX: published research items from valid sources matching ``q``, each with a 引用 button."""
+    from branchcare.research.selectors import citable_items
+
+    order = _own_order_for_advice(request, pk)
+    q = (request.GET.get("q") or "").strip()[:100]
+    items = citable_items(viewer=request.user, q=q, limit=10)
+    return render(request, "onsite/consultations/_cite_results.html", {"o": order, "items": items, "q": q})
+
+
+@login_required
+@require_cap(Cap.ADVICE_WRITE)
+def consultation_cite_row(request: AuthedRequest, pk: int) -> HttpResponse:
+    """HTMX: the ticked row for one research item (its snapshot), or why it cannot be cited."""
+    order = _own_order_for_advice(request, pk)
+    try:
+        item = svc.citable_items_for(actor=request.user, ids=[request.GET.get("item")])[0]
+    except DomainError as exc:
+        return render(request, "onsite/consultations/_cite_row.html", {"o": order, "error": exc.message})
+    row = {
+        "id": item.pk,
+        "title": item.title,
+        "publisher": item.publisher or item.source.name,
+        "published_on": item.published_on,
+    }
+    return render(request, "onsite/consultations/_cite_row.html", {"o": order, "c": row})
 
 
 def _lines_from_post(data, holdings) -> tuple[list[svc.LineInput], list[str]]:

@@ -25,8 +25,10 @@ from .models import ConsultationOrder
 S = ConsultationOrder.State
 
 OPEN_STATES = frozenset({S.DRAFT, S.SUBMITTED, S.IN_ANALYSIS, S.ADVICE_READY, S.ACCEPTED})
-# The SLA clock runs from submit to accept; in these states the order can become late.
-CLOCK_STATES = frozenset({S.SUBMITTED, S.IN_ANALYSIS, S.ADVICE_READY})
+# The SLA clock runs from submit until the advice is delivered to the client (the deadline covers the
+# consultant's analysis, the manager's review and the joint delivery); in these states the order can
+# become late.
+CLOCK_STATES = frozenset({S.SUBMITTED, S.IN_ANALYSIS, S.ADVICE_READY, S.ACCEPTED})
 CONSULTANT_HOLDS = frozenset({S.SUBMITTED, S.IN_ANALYSIS})
 MANAGER_HOLDS = frozenset({S.ADVICE_READY, S.ACCEPTED, S.DELIVERED})
 
@@ -63,10 +65,8 @@ CONSULTATION = Workflow(
             label=gettext_lazy("退回修改"),
             requires_note=True,
         ),
-        Transition(
-            "accept", {S.ADVICE_READY}, S.ACCEPTED, label=gettext_lazy("通过复核"), sla=SlaEffect.STOP
-        ),
-        Transition("deliver", {S.ACCEPTED}, S.DELIVERED, label=gettext_lazy("确认交付")),
+        Transition("accept", {S.ADVICE_READY}, S.ACCEPTED, label=gettext_lazy("通过复核")),
+        Transition("deliver", {S.ACCEPTED}, S.DELIVERED, label=gettext_lazy("确认交付"), sla=SlaEffect.STOP),
         Transition("close", {S.DELIVERED}, S.CLOSED, label=gettext_lazy("关闭")),
         Transition(
             "cancel",
@@ -125,8 +125,11 @@ CONSULTATION.guards.extend([consultation_guard, submit_advice_guard])
 
 
 def holder_for_state(order: ConsultationOrder) -> Any:
-    """Who holds the work in the order's current state (for lateness attribution)."""
+    """Who holds the work in the order's current state (for lateness attribution). While the advice
+    awaits delivery the manager holds it, unless the manager has confirmed and the consultant not yet."""
     if order.state in CONSULTANT_HOLDS:
+        return order.consultant
+    if order.state == S.ACCEPTED and order.manager_confirmed and not order.consultant_confirmed:
         return order.consultant
     if order.state in MANAGER_HOLDS:
         return order.manager

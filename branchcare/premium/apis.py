@@ -204,13 +204,22 @@ class PremiumMessageInputSerializer(serializers.Serializer):
 
 
 class PremiumTransitionInputSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="", help_text="start：首次答复；resolve：办结说明（必填）；reopen：原因（必填）")
-    satisfaction = serializers.IntegerField(required=False, min_value=1, max_value=5, help_text="close：客户满意度 1–5")
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="start：首次答复；resolve：办结说明（必填）；reopen：原因（必填）",
+    )
+    satisfaction = serializers.IntegerField(
+        required=False, min_value=1, max_value=5, help_text="close：客户满意度 1–5"
+    )
 
 
 class PremiumQuestionInputSerializer(serializers.Serializer):
     question = serializers.CharField(max_length=4000)
-    researcher = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**53, help_text="不填则进入研究员公共队列")
+    researcher = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2**53, help_text="不填则进入研究员公共队列"
+    )
 
 
 class PremiumAnswerInputSerializer(serializers.Serializer):
@@ -218,7 +227,9 @@ class PremiumAnswerInputSerializer(serializers.Serializer):
 
 
 class PremiumRelayInputSerializer(serializers.Serializer):
-    text = serializers.CharField(required=False, allow_blank=True, default="", help_text="转达客户的内容，默认研究员原文")
+    text = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="转达客户的内容，默认研究员原文"
+    )
 
 
 class PremiumBriefingItemSerializer(serializers.ModelSerializer):
@@ -228,7 +239,17 @@ class PremiumBriefingItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BriefingItem
-        fields = ["id", "client", "client_name", "item", "item_title", "published_on", "explained_at", "delivery_id", "note"]
+        fields = [
+            "id",
+            "client",
+            "client_name",
+            "item",
+            "item_title",
+            "published_on",
+            "explained_at",
+            "delivery_id",
+            "note",
+        ]
 
 
 class PremiumBriefingSerializer(serializers.ModelSerializer):
@@ -262,7 +283,9 @@ class EnrolmentListView(GenericAPIView):
     )  # fmt: skip
     def get(self, request: AuthedRequest) -> Response:
         qs = sel.enrolment_list(viewer=request.user, state=request.query_params.get("state", ""))
-        return self.get_paginated_response(PremiumEnrolmentSerializer(self.paginate_queryset(qs), many=True).data)
+        return self.get_paginated_response(
+            PremiumEnrolmentSerializer(self.paginate_queryset(qs), many=True).data
+        )
 
     @extend_schema(
         summary="办理高端服务签约（营业部经理）", tags=TAGS, request=PremiumEnrolInputSerializer,
@@ -280,7 +303,10 @@ class EnrolmentListView(GenericAPIView):
             backup_broker=_staff(v.get("backup_broker"), field="backup_broker"), tier=v["tier"],
             agreement_no=v["agreement_no"], signed_on=v["signed_on"], effective_on=v["effective_on"],
         )  # fmt: skip
-        return Response(PremiumEnrolmentSerializer(sel.enrolment_get_for(viewer=request.user, pk=e.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(
+            PremiumEnrolmentSerializer(sel.enrolment_get_for(viewer=request.user, pk=e.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class EnrolmentDetailView(GenericAPIView):
@@ -288,7 +314,12 @@ class EnrolmentDetailView(GenericAPIView):
     serializer_class = PremiumEnrolmentSerializer
     queryset = Enrolment.objects.none()
 
-    @extend_schema(summary="签约详情", tags=TAGS, parameters=[ID], responses={200: PremiumEnrolmentSerializer, **error_responses(401, 403, 404)})
+    @extend_schema(
+        summary="签约详情",
+        tags=TAGS,
+        parameters=[ID],
+        responses={200: PremiumEnrolmentSerializer, **error_responses(401, 403, 404)},
+    )
     def get(self, request: AuthedRequest, pk: str) -> Response:
         return Response(PremiumEnrolmentSerializer(sel.enrolment_get_for(viewer=request.user, pk=pk)).data)
 
@@ -309,7 +340,10 @@ class EnrolmentDowngradeView(GenericAPIView):
         data = PremiumDowngradeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         new = _run(svc.enrolment_downgrade, actor=request.user, enrolment=e, **data.validated_data)
-        return Response(PremiumEnrolmentSerializer(sel.enrolment_get_for(viewer=request.user, pk=new.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(
+            PremiumEnrolmentSerializer(sel.enrolment_get_for(viewer=request.user, pk=new.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class EnrolmentExitView(GenericAPIView):
@@ -339,7 +373,11 @@ class RateListView(GenericAPIView):
     pagination_class = CappedCountPagination
     parser_classes = [JSONParser]
 
-    @extend_schema(summary="高端佣金费率表（全部版本）", tags=TAGS, responses={200: PremiumRateSerializer(many=True), **list_error_responses(401, 403)})
+    @extend_schema(
+        summary="高端佣金费率表（全部版本）",
+        tags=TAGS,
+        responses={200: PremiumRateSerializer(many=True), **list_error_responses(401, 403)},
+    )
     def get(self, request: AuthedRequest) -> Response:
         qs = sel.rate_list(viewer=request.user)
         return self.get_paginated_response(PremiumRateSerializer(self.paginate_queryset(qs), many=True).data)
@@ -368,7 +406,9 @@ def _request_detail(request: AuthedRequest, pk) -> dict:
     req = sel.request_get_for(viewer=request.user, pk=pk)
     req = (
         PremiumRequest.objects.select_related("client", "broker", "backup_broker")
-        .prefetch_related("messages__author", "questions__asked_by", "questions__researcher", "questions__answered_by")
+        .prefetch_related(
+            "messages__author", "questions__asked_by", "questions__researcher", "questions__answered_by"
+        )
         .get(pk=req.pk)
     )
     return PremiumRequestDetailSerializer(req, context={"request": request}).data
@@ -391,8 +431,12 @@ class RequestListView(GenericAPIView):
         responses={200: PremiumRequestSerializer(many=True), **list_error_responses(401, 403)},
     )  # fmt: skip
     def get(self, request: AuthedRequest) -> Response:
-        qs = sel.request_list(viewer=request.user, filters=sel.RequestFilters.from_params(request.query_params))
-        return self.get_paginated_response(PremiumRequestSerializer(self.paginate_queryset(qs), many=True).data)
+        qs = sel.request_list(
+            viewer=request.user, filters=sel.RequestFilters.from_params(request.query_params)
+        )
+        return self.get_paginated_response(
+            PremiumRequestSerializer(self.paginate_queryset(qs), many=True).data
+        )
 
     @extend_schema(
         summary="登记高端客户请求", tags=TAGS, request=PremiumRequestCreateSerializer,
@@ -402,7 +446,12 @@ class RequestListView(GenericAPIView):
         data = PremiumRequestCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        e = sel.enrolment_base_qs(viewer=request.user).filter(client_id=v["client"], state=Enrolment.State.ACTIVE).select_related("client").first()
+        e = (
+            sel.enrolment_base_qs(viewer=request.user)
+            .filter(client_id=v["client"], state=Enrolment.State.ACTIVE)
+            .select_related("client")
+            .first()
+        )
         if e is None:
             raise Http404
         req = _run(
@@ -417,7 +466,12 @@ class RequestDetailView(GenericAPIView):
     serializer_class = PremiumRequestDetailSerializer
     queryset = PremiumRequest.objects.none()
 
-    @extend_schema(summary="请求详情（含沟通记录与研究问题）", tags=TAGS, parameters=[ID], responses={200: PremiumRequestDetailSerializer, **error_responses(401, 403, 404)})
+    @extend_schema(
+        summary="请求详情（含沟通记录与研究问题）",
+        tags=TAGS,
+        parameters=[ID],
+        responses={200: PremiumRequestDetailSerializer, **error_responses(401, 403, 404)},
+    )
     def get(self, request: AuthedRequest, pk: str) -> Response:
         return Response(_request_detail(request, pk))
 
@@ -501,7 +555,9 @@ class QuestionListView(GenericAPIView):
     def get(self, request: AuthedRequest) -> Response:
         pending = (request.query_params.get("pending") or "").lower() in {"1", "true", "yes"}
         qs = sel.question_list(viewer=request.user, pending=pending)
-        return self.get_paginated_response(PremiumQuestionSerializer(self.paginate_queryset(qs), many=True).data)
+        return self.get_paginated_response(
+            PremiumQuestionSerializer(self.paginate_queryset(qs), many=True).data
+        )
 
 
 class QuestionAnswerView(GenericAPIView):
@@ -573,7 +629,12 @@ class BriefingView(GenericAPIView):
             raise exceptions.NotFound(_("这一天还没有简报。"))
         return Response(_briefing_data(b))
 
-    @extend_schema(summary="生成（或更新）今日简报", tags=TAGS, request=None, responses={200: PremiumBriefingSerializer, **error_responses(401, 403)})
+    @extend_schema(
+        summary="生成（或更新）今日简报",
+        tags=TAGS,
+        request=None,
+        responses={200: PremiumBriefingSerializer, **error_responses(401, 403)},
+    )
     def post(self, request: AuthedRequest) -> Response:
         b = _run(svc_briefing.briefing_generate, broker=request.user, actor=request.user)
         return Response(_briefing_data(b))
@@ -599,24 +660,54 @@ class BriefingExplainView(GenericAPIView):
             raise Http404
         data = PremiumExplainInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        entry = _run(svc_briefing.briefing_explain, actor=request.user, entry=entry, note=data.validated_data["note"])
+        entry = _run(
+            svc_briefing.briefing_explain, actor=request.user, entry=entry, note=data.validated_data["note"]
+        )
         return Response(PremiumBriefingItemSerializer(entry).data)
 
 
 urlpatterns = [
     path("premium/enrolments/", EnrolmentListView.as_view(), name="api-premium-enrolment-list"),
     path("premium/enrolments/<str:pk>/", EnrolmentDetailView.as_view(), name="api-premium-enrolment-detail"),
-    path("premium/enrolments/<str:pk>/downgrade/", EnrolmentDowngradeView.as_view(), name="api-premium-enrolment-downgrade"),
+    path(
+        "premium/enrolments/<str:pk>/downgrade/",
+        EnrolmentDowngradeView.as_view(),
+        name="api-premium-enrolment-downgrade",
+    ),
     path("premium/enrolments/<str:pk>/exit/", EnrolmentExitView.as_view(), name="api-premium-enrolment-exit"),
     path("premium/rates/", RateListView.as_view(), name="api-premium-rate-list"),
     path("premium/requests/", RequestListView.as_view(), name="api-premium-request-list"),
     path("premium/requests/<str:pk>/", RequestDetailView.as_view(), name="api-premium-request-detail"),
-    path("premium/requests/<str:pk>/messages/", RequestMessageView.as_view(), name="api-premium-request-message"),
-    path("premium/requests/<str:pk>/transitions/<str:name>/", RequestTransitionView.as_view(), name="api-premium-request-transition"),
-    path("premium/requests/<str:pk>/questions/", RequestQuestionView.as_view(), name="api-premium-request-question"),
+    path(
+        "premium/requests/<str:pk>/messages/",
+        RequestMessageView.as_view(),
+        name="api-premium-request-message",
+    ),
+    path(
+        "premium/requests/<str:pk>/transitions/<str:name>/",
+        RequestTransitionView.as_view(),
+        name="api-premium-request-transition",
+    ),
+    path(
+        "premium/requests/<str:pk>/questions/",
+        RequestQuestionView.as_view(),
+        name="api-premium-request-question",
+    ),
     path("premium/research-questions/", QuestionListView.as_view(), name="api-premium-question-list"),
-    path("premium/research-questions/<str:pk>/answer/", QuestionAnswerView.as_view(), name="api-premium-question-answer"),
-    path("premium/research-questions/<str:pk>/relay/", QuestionRelayView.as_view(), name="api-premium-question-relay"),
+    path(
+        "premium/research-questions/<str:pk>/answer/",
+        QuestionAnswerView.as_view(),
+        name="api-premium-question-answer",
+    ),
+    path(
+        "premium/research-questions/<str:pk>/relay/",
+        QuestionRelayView.as_view(),
+        name="api-premium-question-relay",
+    ),
     path("premium/briefings/", BriefingView.as_view(), name="api-premium-briefing"),
-    path("premium/briefing-items/<str:pk>/explain/", BriefingExplainView.as_view(), name="api-premium-briefing-explain"),
+    path(
+        "premium/briefing-items/<str:pk>/explain/",
+        BriefingExplainView.as_view(),
+        name="api-premium-briefing-explain",
+    ),
 ]

@@ -256,7 +256,9 @@ class ResearchQuestion(models.Model):
     request = models.ForeignKey(
         PremiumRequest, verbose_name=_("高端客户请求"), on_delete=models.CASCADE, related_name="questions"
     )
-    asked_by = models.ForeignKey(USER, verbose_name=_("提问经纪人"), on_delete=models.PROTECT, related_name="+")
+    asked_by = models.ForeignKey(
+        USER, verbose_name=_("提问经纪人"), on_delete=models.PROTECT, related_name="+"
+    )
     asked_at = models.DateTimeField(_("提问时间"))
     researcher = models.ForeignKey(
         USER,
@@ -290,7 +292,9 @@ class Briefing(models.Model):
     concerns the client's holdings (``research.selectors.research_for_client``)."""
 
     branch = models.ForeignKey("org.Branch", verbose_name=_("营业部"), on_delete=models.PROTECT)
-    broker = models.ForeignKey(USER, verbose_name=_("经纪人"), on_delete=models.PROTECT, related_name="premium_briefings")
+    broker = models.ForeignKey(
+        USER, verbose_name=_("经纪人"), on_delete=models.PROTECT, related_name="premium_briefings"
+    )
     date = models.DateField(_("日期"))
     generated_at = models.DateTimeField(_("生成时间"))
 
@@ -309,7 +313,9 @@ class BriefingItem(models.Model):
     (recorded as a research delivery through the research platform)."""
 
     briefing = models.ForeignKey(Briefing, on_delete=models.CASCADE, related_name="items")
-    client = models.ForeignKey("clients.Client", verbose_name=_("客户"), on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(
+        "clients.Client", verbose_name=_("客户"), on_delete=models.CASCADE, related_name="+"
+    )
     item = models.ForeignKey(
         "research.ResearchItem", verbose_name=_("研究成果"), on_delete=models.CASCADE, related_name="+"
     )
@@ -323,7 +329,9 @@ class BriefingItem(models.Model):
         verbose_name_plural = _("简报条目")
         ordering = ["client_id", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["briefing", "client", "item"], name="premium_briefing_item_unique")
+            models.UniqueConstraint(
+                fields=["briefing", "client", "item"], name="premium_briefing_item_unique"
+            )
         ]
         indexes = [models.Index(fields=["client", "item"], name="premium_briefing_client_idx")]
 

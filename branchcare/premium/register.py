@@ -26,7 +26,9 @@ def premium_panel(client, viewer):
     """Premium status, broker, rate and enrolment history (one query); only for clients who have or had
     an enrolment, or to the director (who can enrol from here)."""
     history = list(
-        Enrolment.objects.filter(client=client).select_related("broker", "backup_broker").order_by("-effective_on", "-id")[:10]
+        Enrolment.objects.filter(client=client)
+        .select_related("broker", "backup_broker")
+        .order_by("-effective_on", "-id")[:10]
     )
     is_director = viewer.has_cap(Cap.SUPERVISE) and viewer.branch_id == client.branch_id
     if not history and not is_director:
@@ -41,7 +43,8 @@ def premium_panel(client, viewer):
             "history": history,
             "can_enrol": is_director and active is None and client.status == "active",
             "can_open": can_open,
-            "can_request": active is not None and (is_director or viewer.pk in (active.broker_id, active.backup_broker_id)),
+            "can_request": active is not None
+            and (is_director or viewer.pk in (active.broker_id, active.backup_broker_id)),
         },
         order=20,
         column="side",
@@ -109,7 +112,11 @@ def premium_cards(user) -> list[workbench.WorkbenchCard]:
         if q is not None:
             stats = PremiumRequest.objects.filter(q, state__in=OPEN_STATES).aggregate(
                 open=Count("pk"),
-                late=Count("pk", filter=Q(resolution_due__lte=now) | Q(responded_at__isnull=True, first_response_due__lte=now)),
+                late=Count(
+                    "pk",
+                    filter=Q(resolution_due__lte=now)
+                    | Q(responded_at__isnull=True, first_response_due__lte=now),
+                ),
                 new=Count("pk", filter=Q(state=PremiumRequest.State.NEW)),
             )
             url = reverse("premium:desk")
@@ -124,9 +131,11 @@ def premium_cards(user) -> list[workbench.WorkbenchCard]:
                 ),
             ]  # fmt: skip
     if user.has_cap(Cap.RESEARCH_WRITE) and user.branch_id:
-        pending = ResearchQuestion.objects.filter(branch_id=user.branch_id, answered_at__isnull=True).filter(
-            Q(researcher__isnull=True) | Q(researcher=user)
-        ).count()
+        pending = (
+            ResearchQuestion.objects.filter(branch_id=user.branch_id, answered_at__isnull=True)
+            .filter(Q(researcher__isnull=True) | Q(researcher=user))
+            .count()
+        )
         cards.append(
             workbench.WorkbenchCard(
                 title=_("待答复的经纪人研究问题"), value=pending, unit=_("个"), url=reverse("premium:questions"),

@@ -40,7 +40,9 @@ def premium_scope_q(viewer: Any, *, prefix: str = "") -> Q | None:
     if own is not None:
         parts.append(own)
         if viewer.branch_id:
-            parts.append(Q(**{f"{prefix}branch_id": viewer.branch_id, f"{prefix}backup_broker_id": viewer.pk}))
+            parts.append(
+                Q(**{f"{prefix}branch_id": viewer.branch_id, f"{prefix}backup_broker_id": viewer.pk})
+            )
     sup = scope_q(viewer, Cap.SUPERVISE, branch_field=f"{prefix}branch", owner_field=None)
     if sup is not None:
         parts.append(sup)
@@ -86,7 +88,9 @@ def enrolment_list(*, viewer: Any, state: str = "", broker_id: int | None = None
 
 
 def enrolment_get_for(*, viewer: Any, pk: Any) -> Enrolment:
-    return _get(enrolment_base_qs(viewer=viewer).select_related("client", "broker", "backup_broker", "rate"), pk)
+    return _get(
+        enrolment_base_qs(viewer=viewer).select_related("client", "broker", "backup_broker", "rate"), pk
+    )
 
 
 def client_enrolments(*, client_id: int) -> list[Enrolment]:
@@ -112,7 +116,11 @@ class RateRow:
 
 def rate_table(*, branch_id: int, today: dt.date) -> list[RateRow]:
     """Per tier: the version in force today, future versions and past ones (one query)."""
-    rows = list(PremiumRate.objects.filter(branch_id=branch_id).select_related("created_by").order_by("tier", "-effective_from"))
+    rows = list(
+        PremiumRate.objects.filter(branch_id=branch_id)
+        .select_related("created_by")
+        .order_by("tier", "-effective_from")
+    )
     out = []
     for tier, label in ServiceTier.choices:
         versions = [r for r in rows if r.tier == tier]
@@ -122,7 +130,9 @@ def rate_table(*, branch_id: int, today: dt.date) -> list[RateRow]:
                 tier=tier,
                 label=str(label),
                 current=current,
-                upcoming=sorted((r for r in versions if r.effective_from > today), key=lambda r: r.effective_from),
+                upcoming=sorted(
+                    (r for r in versions if r.effective_from > today), key=lambda r: r.effective_from
+                ),
                 history=[r for r in versions if r.effective_from <= today and r is not current],
             )
         )
@@ -131,7 +141,9 @@ def rate_table(*, branch_id: int, today: dt.date) -> list[RateRow]:
 
 def rate_list(*, viewer: Any) -> QuerySet[PremiumRate]:
     """Rate versions of the branches the viewer works with on the desk."""
-    q = scope_q(viewer, Cap.SUPERVISE, owner_field=None) or scope_q(viewer, Cap.PREMIUM_SERVE, owner_field=None)
+    q = scope_q(viewer, Cap.SUPERVISE, owner_field=None) or scope_q(
+        viewer, Cap.PREMIUM_SERVE, owner_field=None
+    )
     if q is None:
         return PremiumRate.objects.none()
     return PremiumRate.objects.filter(q).order_by("branch_id", "tier", "-effective_from")
@@ -183,7 +195,10 @@ def request_list(*, viewer: Any, filters: RequestFilters | None = None) -> Query
 
 def request_get_for(*, viewer: Any, pk: Any) -> PremiumRequest:
     return _get(
-        request_base_qs(viewer=viewer).select_related("client", "broker", "backup_broker", "enrolment", "branch"), pk
+        request_base_qs(viewer=viewer).select_related(
+            "client", "broker", "backup_broker", "enrolment", "branch"
+        ),
+        pk,
     )
 
 

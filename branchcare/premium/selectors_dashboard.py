@@ -92,7 +92,16 @@ class Dashboard:
     def totals(self) -> BrokerRow:
         t = BrokerRow(broker=None)
         for r in self.brokers:
-            for name in ("received", "open", "escalated", "responded", "responded_in_time", "resolved", "resolved_in_time", "clients"):
+            for name in (
+                "received",
+                "open",
+                "escalated",
+                "responded",
+                "responded_in_time",
+                "resolved",
+                "resolved_in_time",
+                "clients",
+            ):
                 setattr(t, name, getattr(t, name) + getattr(r, name))
             t.first_minutes += r.first_minutes
             t.resolution_hours += r.resolution_hours
@@ -137,7 +146,7 @@ def premium_dashboard(*, branch: Branch, now: dt.datetime | None = None) -> Dash
     since = now - dt.timedelta(days=PERIOD_DAYS)
     targets = targets_for(branch.pk)
     rows: dict[int, BrokerRow] = {u.pk: BrokerRow(broker=u) for u in brokers_of(branch.pk)}
-    satisfaction_counts = {i: 0 for i in range(1, 6)}
+    satisfaction_counts = dict.fromkeys(range(1, 6), 0)
     requests = (
         PremiumRequest.objects.filter(branch=branch, received_at__gte=since)
         .select_related("broker")
@@ -164,7 +173,13 @@ def premium_dashboard(*, branch: Branch, now: dt.datetime | None = None) -> Dash
             satisfaction_counts[r.satisfaction] = satisfaction_counts.get(r.satisfaction, 0) + 1
     enrolments = list(
         Enrolment.objects.filter(branch=branch).values(
-            "broker_id", "state", "effective_on", "ended_on", "commission_rate", "previous_rate", "previous_id"
+            "broker_id",
+            "state",
+            "effective_on",
+            "ended_on",
+            "commission_rate",
+            "previous_rate",
+            "previous_id",
         )
     )
     active = [e for e in enrolments if e["state"] == Enrolment.State.ACTIVE]
@@ -181,13 +196,19 @@ def premium_dashboard(*, branch: Branch, now: dt.datetime | None = None) -> Dash
             MonthRow(
                 month=first,
                 active=sum(
-                    1 for e in enrolments if e["effective_on"] <= last and (e["ended_on"] is None or e["ended_on"] > last)
+                    1
+                    for e in enrolments
+                    if e["effective_on"] <= last and (e["ended_on"] is None or e["ended_on"] > last)
                 ),
-                joined=sum(1 for e in enrolments if e["previous_id"] is None and first <= e["effective_on"] <= last),
+                joined=sum(
+                    1 for e in enrolments if e["previous_id"] is None and first <= e["effective_on"] <= last
+                ),
                 exited=sum(
                     1
                     for e in enrolments
-                    if e["state"] == Enrolment.State.EXITED and e["ended_on"] and first <= e["ended_on"] <= last
+                    if e["state"] == Enrolment.State.EXITED
+                    and e["ended_on"]
+                    and first <= e["ended_on"] <= last
                 ),
             )
         )
@@ -221,7 +242,10 @@ def chart_data(d: Dashboard) -> dict[str, Any]:
             "escalated": [r.escalated for r in d.brokers],
         },
         "first": {"avg": [r.avg_first_minutes for r in d.brokers], "target": d.first_target_minutes},
-        "resolution": {"avg": [r.avg_resolution_hours for r in d.brokers], "target": d.resolution_target_hours},
+        "resolution": {
+            "avg": [r.avg_resolution_hours for r in d.brokers],
+            "target": d.resolution_target_hours,
+        },
         "retention": {
             "months": [m.month.strftime("%Y-%m") for m in d.months],
             "active": [m.active for m in d.months],

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -33,7 +33,6 @@ from django.utils.translation import gettext as _
 
 from branchcare.clients.models import Client
 from branchcare.core import events
-from branchcare.core import workflow as wf
 from branchcare.core.audit import audit_log, diff, snapshot
 from branchcare.core.errors import DomainError
 from branchcare.core.notify import notify
@@ -135,7 +134,9 @@ def rate_add(
     if effective_from < today:
         raise DomainError(_("生效日期不能早于今天：已生效的费率不能追溯修改。"), field="effective_from")
     if PremiumRate.objects.filter(branch=branch, tier=tier, effective_from=effective_from).exists():
-        raise DomainError(_("该服务等级在 %(d)s 已有费率版本。") % {"d": effective_from}, field="effective_from")
+        raise DomainError(
+            _("该服务等级在 %(d)s 已有费率版本。") % {"d": effective_from}, field="effective_from"
+        )
     row = PremiumRate.objects.create(
         branch=branch,
         tier=tier,
@@ -148,7 +149,11 @@ def rate_add(
         actor=actor,
         action="premium.rate_add",
         obj=row,
-        changes={"tier": [None, tier], "commission_rate": [None, str(rate)], "effective_from": [None, str(effective_from)]},
+        changes={
+            "tier": [None, tier],
+            "commission_rate": [None, str(rate)],
+            "effective_from": [None, str(effective_from)],
+        },
     )
     return row
 
@@ -172,7 +177,12 @@ def targets_for(branch_id: int) -> desk_sla.Targets:
 
 @transaction.atomic
 def desk_settings_update(
-    *, actor: Any, branch: Branch, first_response_minutes: int, resolution_hours: int, director_after_minutes: int
+    *,
+    actor: Any,
+    branch: Branch,
+    first_response_minutes: int,
+    resolution_hours: int,
+    director_after_minutes: int,
 ) -> DeskSettings:
     """Change the branch's desk targets; requests already received keep their deadlines."""
     _require_director(actor, branch.pk)
@@ -183,7 +193,9 @@ def desk_settings_update(
     if first_response_minutes > resolution_hours * 60:
         raise DomainError(_("首次响应时限不能长于办结时限。"), field="first_response_minutes")
     if not 0 <= director_after_minutes <= 7 * 24 * 60:
-        raise DomainError(_("升级至营业部经理的时长须在 0 到 10080 分钟之间。"), field="director_after_minutes")
+        raise DomainError(
+            _("升级至营业部经理的时长须在 0 到 10080 分钟之间。"), field="director_after_minutes"
+        )
     fields = ["first_response_minutes", "resolution_hours", "director_after_minutes"]
     s, _created = DeskSettings.objects.select_for_update().get_or_create(branch=branch)
     before = snapshot(s, fields)
@@ -191,7 +203,13 @@ def desk_settings_update(
     s.resolution_hours = resolution_hours
     s.director_after_minutes = director_after_minutes
     s.save()
-    audit_log(actor=actor, action="premium.desk_settings", obj=s, branch_id=branch.pk, changes=diff(before, snapshot(s, fields)))
+    audit_log(
+        actor=actor,
+        action="premium.desk_settings",
+        obj=s,
+        branch_id=branch.pk,
+        changes=diff(before, snapshot(s, fields)),
+    )
     return s
 
 
@@ -199,11 +217,18 @@ def desk_settings_update(
 
 
 def _check_broker(user: Any, branch_id: int, field: str) -> None:
-    if user is None or not user.is_active or user.branch_id != branch_id or not user.has_cap(Cap.PREMIUM_SERVE):
+    if (
+        user is None
+        or not user.is_active
+        or user.branch_id != branch_id
+        or not user.has_cap(Cap.PREMIUM_SERVE)
+    ):
         raise DomainError(_("所选人员不是本营业部在岗的经纪人。"), field=field)
 
 
-def _set_client_premium(*, actor: Any, client_id: int, is_premium: bool, rate: Decimal | None, action: str) -> None:
+def _set_client_premium(
+    *, actor: Any, client_id: int, is_premium: bool, rate: Decimal | None, action: str
+) -> None:
     """Update the client row directly (the clients app owns no premium logic): flag, rate, version + 1."""
     client = Client.objects.select_for_update(of=("self",)).get(pk=client_id)
     before = {"is_premium": client.is_premium, "commission_rate": client.commission_rate}
@@ -284,12 +309,19 @@ def enrol(
             "client": [None, locked.pk],
             "broker": [None, broker.pk],
             "tier": [None, tier],
-            "commission_rate": [str(locked.commission_rate) if locked.commission_rate is not None else None, str(rate.commission_rate)],
+            "commission_rate": [
+                str(locked.commission_rate) if locked.commission_rate is not None else None,
+                str(rate.commission_rate),
+            ],
             "effective_on": [None, str(effective_on)],
         },
     )
     _set_client_premium(
-        actor=actor, client_id=locked.pk, is_premium=True, rate=rate.commission_rate, action="premium.client_enrolled"
+        actor=actor,
+        client_id=locked.pk,
+        is_premium=True,
+        rate=rate.commission_rate,
+        action="premium.client_enrolled",
     )
     events.publish("premium.enrolled", client_id=locked.pk, enrolment_id=enrolment.pk, actor=actor)
     recipients = [u for u in (broker, backup_broker) if u is not None and u.pk != actor.pk]
@@ -297,13 +329,16 @@ def enrol(
         notify(
             recipients=recipients,
             title=_("新签约高端客户：%(c)s") % {"c": locked.name},
-            body=_("服务等级 %(t)s，自 %(d)s 起由您提供专属服务。") % {"t": enrolment.get_tier_display(), "d": effective_on},
+            body=_("服务等级 %(t)s，自 %(d)s 起由您提供专属服务。")
+            % {"t": enrolment.get_tier_display(), "d": effective_on},
             url=reverse("premium:enrolments"),
         )
     return enrolment
 
 
-def _close_checks(actor: Any, enrolment: Enrolment, ended_on: dt.date, reason: str, today: dt.date) -> Enrolment:
+def _close_checks(
+    actor: Any, enrolment: Enrolment, ended_on: dt.date, reason: str, today: dt.date
+) -> Enrolment:
     _require_director(actor, enrolment.branch_id)
     locked = Enrolment.objects.select_for_update(of=("self",)).get(pk=enrolment.pk)
     if locked.state != E.ACTIVE:
@@ -313,7 +348,9 @@ def _close_checks(actor: Any, enrolment: Enrolment, ended_on: dt.date, reason: s
     if ended_on > today:
         raise DomainError(_("日期不能晚于今天。"), field="ended_on")
     if ended_on < locked.effective_on:
-        raise DomainError(_("日期不能早于签约生效日期 %(d)s。") % {"d": locked.effective_on}, field="ended_on")
+        raise DomainError(
+            _("日期不能早于签约生效日期 %(d)s。") % {"d": locked.effective_on}, field="ended_on"
+        )
     return locked
 
 
@@ -333,7 +370,10 @@ def enrolment_downgrade(
     today = today or timezone.localdate()
     locked = _close_checks(actor, enrolment, effective_on, reason, today)
     if tier not in ServiceTier.values or TIER_RANK[ServiceTier(tier)] >= TIER_RANK[ServiceTier(locked.tier)]:
-        raise DomainError(_("降级只能选择低于当前等级（%(t)s）的服务等级。") % {"t": locked.get_tier_display()}, field="tier")
+        raise DomainError(
+            _("降级只能选择低于当前等级（%(t)s）的服务等级。") % {"t": locked.get_tier_display()},
+            field="tier",
+        )
     rate = rate_in_force(branch_id=locked.branch_id, tier=tier, on=effective_on)
     if rate is None:
         raise DomainError(
@@ -347,7 +387,11 @@ def enrolment_downgrade(
         actor=actor,
         action="premium.downgrade",
         obj=locked,
-        changes={"state": [E.ACTIVE, E.DOWNGRADED], "ended_on": [None, str(effective_on)], "reason": [None, locked.reason]},
+        changes={
+            "state": [E.ACTIVE, E.DOWNGRADED],
+            "ended_on": [None, str(effective_on)],
+            "reason": [None, locked.reason],
+        },
     )
     new = Enrolment.objects.create(
         branch_id=locked.branch_id,
@@ -368,10 +412,17 @@ def enrolment_downgrade(
         actor=actor,
         action="premium.enrol",
         obj=new,
-        changes={"tier": [locked.tier, tier], "commission_rate": [str(locked.commission_rate), str(rate.commission_rate)]},
+        changes={
+            "tier": [locked.tier, tier],
+            "commission_rate": [str(locked.commission_rate), str(rate.commission_rate)],
+        },
     )
     _set_client_premium(
-        actor=actor, client_id=locked.client_id, is_premium=True, rate=rate.commission_rate, action="premium.client_downgraded"
+        actor=actor,
+        client_id=locked.client_id,
+        is_premium=True,
+        rate=rate.commission_rate,
+        action="premium.client_downgraded",
     )
     return new
 
@@ -389,25 +440,44 @@ def enrolment_exit(
         actor=actor,
         action="premium.exit",
         obj=locked,
-        changes={"state": [E.ACTIVE, E.EXITED], "ended_on": [None, str(ended_on)], "reason": [None, locked.reason]},
+        changes={
+            "state": [E.ACTIVE, E.EXITED],
+            "ended_on": [None, str(ended_on)],
+            "reason": [None, locked.reason],
+        },
     )
     _set_client_premium(
-        actor=actor, client_id=locked.client_id, is_premium=False, rate=locked.previous_rate, action="premium.client_exited"
+        actor=actor,
+        client_id=locked.client_id,
+        is_premium=False,
+        rate=locked.previous_rate,
+        action="premium.client_exited",
     )
     events.publish("premium.exited", client_id=locked.client_id, enrolment_id=locked.pk, actor=actor)
     return locked
 
 
 def active_enrolment(client_id: int) -> Enrolment | None:
-    return Enrolment.objects.filter(client_id=client_id, state=E.ACTIVE).select_related("broker", "backup_broker").first()
+    return (
+        Enrolment.objects.filter(client_id=client_id, state=E.ACTIVE)
+        .select_related("broker", "backup_broker")
+        .first()
+    )
 
 
 # --- requests ----------------------------------------------------------------------------------------------
 
 
-def _message(req: PremiumRequest, *, author: Any, kind: str, text: str, to_client: bool = False, at: dt.datetime) -> RequestMessage:
+def _message(
+    req: PremiumRequest, *, author: Any, kind: str, text: str, to_client: bool = False, at: dt.datetime
+) -> RequestMessage:
     return RequestMessage.objects.create(
-        request=req, author=author if getattr(author, "pk", None) else None, kind=kind, text=text, to_client=to_client, at=at
+        request=req,
+        author=author if getattr(author, "pk", None) else None,
+        kind=kind,
+        text=text,
+        to_client=to_client,
+        at=at,
     )
 
 
@@ -467,11 +537,17 @@ def request_create(
         notify(
             recipients=[enrolment.broker],
             title=_("高端客户新请求 #%(pk)s：%(c)s") % {"pk": req.pk, "c": client.name},
-            body=_("%(s)s；首次响应期限 %(d)s。") % {"s": req.subject, "d": timezone.localtime(first_due).strftime("%Y-%m-%d %H:%M")},
+            body=_("%(s)s；首次响应期限 %(d)s。")
+            % {"s": req.subject, "d": timezone.localtime(first_due).strftime("%Y-%m-%d %H:%M")},
             url=_request_url(req),
             kind="warning",
         )
     return req
+
+
+def _step(**kwargs: Any) -> PremiumRequest:
+    """``core.workflow.transition`` on a premium request (typed)."""
+    return cast(PremiumRequest, _step(**kwargs))
 
 
 def _lock(req: PremiumRequest) -> PremiumRequest:
@@ -479,12 +555,13 @@ def _lock(req: PremiumRequest) -> PremiumRequest:
 
 
 @transaction.atomic
-def request_start(*, actor: Any, req: PremiumRequest, text: str = "", now: dt.datetime | None = None) -> PremiumRequest:
+def request_start(
+    *, actor: Any, req: PremiumRequest, text: str = "", now: dt.datetime | None = None
+) -> PremiumRequest:
     """受理: the first response to the client (stamps ``responded_at``); ``text`` is what was said."""
     now = now or timezone.now()
     text = text.strip()
-    req = wf.transition(
-        workflow=PREMIUM_REQUEST, obj=req, name="start", actor=actor, note=text, holder=actor, now=now,
+    req = _step(obj=req, name="start", actor=actor, note=text, holder=actor, now=now,
         changes={"responded_at": req.responded_at or now},
     )  # fmt: skip
     _message(req, author=actor, kind=K.REPLY, to_client=True, text=text or _("已受理，正在处理。"), at=now)
@@ -500,7 +577,9 @@ def request_message_add(
     now = now or timezone.now()
     locked = _lock(req)
     if not can_act_as_broker(locked, actor):
-        raise DomainError(_("只有该客户的专属经纪人（升级后含备岗经纪人）或营业部经理可以记录。"), code="forbidden")
+        raise DomainError(
+            _("只有该客户的专属经纪人（升级后含备岗经纪人）或营业部经理可以记录。"), code="forbidden"
+        )
     text = (text or "").strip()
     if not text:
         raise DomainError(_("请填写内容。"), field="text")
@@ -509,7 +588,9 @@ def request_message_add(
     if to_client and locked.state == S.NEW:
         request_start(actor=actor, req=locked, text=text, now=now)
         return locked.messages.order_by("-at", "-id").first()  # type: ignore[return-value]
-    msg = _message(locked, author=actor, kind=K.REPLY if to_client else K.NOTE, to_client=to_client, text=text, at=now)
+    msg = _message(
+        locked, author=actor, kind=K.REPLY if to_client else K.NOTE, to_client=to_client, text=text, at=now
+    )
     audit_log(actor=actor, action="premium_request.message", obj=locked, changes={"kind": [None, msg.kind]})
     return msg
 
@@ -524,19 +605,37 @@ def question_ask(
     if not question:
         raise DomainError(_("请填写要请教研究员的问题。"), field="question")
     if researcher is not None and (
-        researcher.branch_id != req.branch_id or not researcher.is_active or not researcher.has_cap(Cap.RESEARCH_WRITE)
+        researcher.branch_id != req.branch_id
+        or not researcher.is_active
+        or not researcher.has_cap(Cap.RESEARCH_WRITE)
     ):
         raise DomainError(_("所选人员不是本营业部在岗的研究员。"), field="researcher")
     if req.state == S.NEW:
         req = request_start(actor=actor, req=req, now=now)
-    req = wf.transition(
-        workflow=PREMIUM_REQUEST, obj=req, name="ask_research", actor=actor, note=question, holder=researcher, now=now
+    req = _step(
+        obj=req,
+        name="ask_research",
+        actor=actor,
+        note=question,
+        holder=researcher,
+        now=now,
     )
     q = ResearchQuestion.objects.create(
-        branch_id=req.branch_id, request=req, asked_by=actor, asked_at=now, researcher=researcher, question=question
+        branch_id=req.branch_id,
+        request=req,
+        asked_by=actor,
+        asked_at=now,
+        researcher=researcher,
+        question=question,
     )
     _message(req, author=actor, kind=K.QUESTION, text=question, at=now)
-    audit_log(actor=actor, action="premium.question_ask", obj=q, branch_id=req.branch_id, changes={"researcher": [None, getattr(researcher, "pk", None)]})
+    audit_log(
+        actor=actor,
+        action="premium.question_ask",
+        obj=q,
+        branch_id=req.branch_id,
+        changes={"researcher": [None, getattr(researcher, "pk", None)]},
+    )
     notify(
         recipients=[researcher] if researcher is not None else researchers_of(req.branch_id),
         title=_("经纪人 %(b)s 请教研究问题（请求 #%(pk)s）") % {"b": actor, "pk": req.pk},
@@ -548,7 +647,9 @@ def question_ask(
 
 
 @transaction.atomic
-def question_answer(*, actor: Any, question: ResearchQuestion, answer: str, now: dt.datetime | None = None) -> ResearchQuestion:
+def question_answer(
+    *, actor: Any, question: ResearchQuestion, answer: str, now: dt.datetime | None = None
+) -> ResearchQuestion:
     """A researcher answers (the assigned one, or any of the branch's researchers for a queued question);
     the request moves to ``answered`` once none of its questions is open."""
     now = now or timezone.now()
@@ -566,10 +667,22 @@ def question_answer(*, actor: Any, question: ResearchQuestion, answer: str, now:
     q.save(update_fields=["answer", "answered_by", "answered_at"])
     req = q.request
     _message(req, author=actor, kind=K.ANSWER, text=answer, at=now)
-    audit_log(actor=actor, action="premium.question_answer", obj=q, branch_id=q.branch_id, changes={"answered_at": [None, str(now)]})
+    audit_log(
+        actor=actor,
+        action="premium.question_answer",
+        obj=q,
+        branch_id=q.branch_id,
+        changes={"answered_at": [None, str(now)]},
+    )
     still_open = ResearchQuestion.objects.filter(request=req, answered_at__isnull=True).exists()
     if req.state == S.AWAITING_RESEARCH and not still_open:
-        wf.transition(workflow=PREMIUM_REQUEST, obj=req, name="research_answered", actor=actor, holder=req.broker, now=now)
+        _step(
+            obj=req,
+            name="research_answered",
+            actor=actor,
+            holder=req.broker,
+            now=now,
+        )
     notify(
         recipients=[req.broker],
         title=_("研究员已答复请求 #%(pk)s 的问题，请转达客户") % {"pk": req.pk},
@@ -588,7 +701,9 @@ def question_relay(
     q = ResearchQuestion.objects.select_for_update(of=("self",)).select_related("request").get(pk=question.pk)
     req = q.request
     if not can_act_as_broker(req, actor):
-        raise DomainError(_("只有该客户的专属经纪人（升级后含备岗经纪人）或营业部经理可以转达。"), code="forbidden")
+        raise DomainError(
+            _("只有该客户的专属经纪人（升级后含备岗经纪人）或营业部经理可以转达。"), code="forbidden"
+        )
     if q.answered_at is None:
         raise DomainError(_("研究员尚未答复，不能转达。"), code="invalid_state")
     if q.relayed_at is not None:
@@ -596,16 +711,23 @@ def question_relay(
     q.relayed_at = now
     q.save(update_fields=["relayed_at"])
     _message(req, author=actor, kind=K.RELAY, to_client=True, text=(text or "").strip() or q.answer, at=now)
-    audit_log(actor=actor, action="premium.question_relay", obj=q, branch_id=q.branch_id, changes={"relayed_at": [None, str(now)]})
+    audit_log(
+        actor=actor,
+        action="premium.question_relay",
+        obj=q,
+        branch_id=q.branch_id,
+        changes={"relayed_at": [None, str(now)]},
+    )
     return q
 
 
 @transaction.atomic
-def request_resolve(*, actor: Any, req: PremiumRequest, resolution: str, now: dt.datetime | None = None) -> PremiumRequest:
+def request_resolve(
+    *, actor: Any, req: PremiumRequest, resolution: str, now: dt.datetime | None = None
+) -> PremiumRequest:
     """办结: the SLA clock stops; ``resolution`` says how (required)."""
     now = now or timezone.now()
-    req = wf.transition(
-        workflow=PREMIUM_REQUEST, obj=req, name="resolve", actor=actor, note=resolution, holder=req.broker, now=now,
+    req = _step(obj=req, name="resolve", actor=actor, note=resolution, holder=req.broker, now=now,
         changes={"resolved_at": now, "resolution": resolution.strip()},
     )  # fmt: skip
     _message(req, author=actor, kind=K.REPLY, to_client=True, text=resolution.strip(), at=now)
@@ -613,10 +735,11 @@ def request_resolve(*, actor: Any, req: PremiumRequest, resolution: str, now: dt
 
 
 @transaction.atomic
-def request_reopen(*, actor: Any, req: PremiumRequest, note: str, now: dt.datetime | None = None) -> PremiumRequest:
+def request_reopen(
+    *, actor: Any, req: PremiumRequest, note: str, now: dt.datetime | None = None
+) -> PremiumRequest:
     now = now or timezone.now()
-    req = wf.transition(
-        workflow=PREMIUM_REQUEST, obj=req, name="reopen", actor=actor, note=note, holder=req.broker, now=now,
+    req = _step(obj=req, name="reopen", actor=actor, note=note, holder=req.broker, now=now,
         changes={"resolved_at": None},
     )  # fmt: skip
     _message(req, author=actor, kind=K.NOTE, text=note.strip(), at=now)
@@ -624,7 +747,9 @@ def request_reopen(*, actor: Any, req: PremiumRequest, note: str, now: dt.dateti
 
 
 @transaction.atomic
-def request_close(*, actor: Any, req: PremiumRequest, satisfaction: Any, note: str = "", now: dt.datetime | None = None) -> PremiumRequest:
+def request_close(
+    *, actor: Any, req: PremiumRequest, satisfaction: Any, note: str = "", now: dt.datetime | None = None
+) -> PremiumRequest:
     """Close a resolved request with the client's satisfaction (1–5)."""
     now = now or timezone.now()
     try:
@@ -633,13 +758,14 @@ def request_close(*, actor: Any, req: PremiumRequest, satisfaction: Any, note: s
         score = 0
     if not 1 <= score <= 5:
         raise DomainError(_("请填写客户满意度（1–5 分）。"), field="satisfaction")
-    return wf.transition(
-        workflow=PREMIUM_REQUEST, obj=req, name="close", actor=actor, note=note, now=now,
+    return _step(obj=req, name="close", actor=actor, note=note, now=now,
         changes={"closed_at": now, "satisfaction": score},
     )  # fmt: skip
 
 
-def request_transition(*, actor: Any, req: PremiumRequest, name: str, data: dict[str, Any], now: dt.datetime | None = None) -> PremiumRequest:
+def request_transition(
+    *, actor: Any, req: PremiumRequest, name: str, data: dict[str, Any], now: dt.datetime | None = None
+) -> PremiumRequest:
     """Dispatch one named step with its inputs (for the pages and the API)."""
     if name == "start":
         return request_start(actor=actor, req=req, text=data.get("note", "") or "", now=now)
@@ -648,13 +774,23 @@ def request_transition(*, actor: Any, req: PremiumRequest, name: str, data: dict
     if name == "reopen":
         return request_reopen(actor=actor, req=req, note=data.get("note", "") or "", now=now)
     if name == "close":
-        return request_close(actor=actor, req=req, satisfaction=data.get("satisfaction"), note=data.get("note", "") or "", now=now)
+        return request_close(
+            actor=actor,
+            req=req,
+            satisfaction=data.get("satisfaction"),
+            note=data.get("note", "") or "",
+            now=now,
+        )
     raise DomainError(_("未知的操作：%(n)s") % {"n": name})
 
 
 def request_actions(req: PremiumRequest, actor: Any) -> list[str]:
     """The steps ``actor`` may take now (buttons and the API); questions are asked separately."""
-    names = [t.name for t in PREMIUM_REQUEST.available(req, actor) if t.name not in ("ask_research", "research_answered")]
+    names = [
+        t.name
+        for t in PREMIUM_REQUEST.available(req, actor)
+        if t.name not in ("ask_research", "research_answered")
+    ]
     return names
 
 
@@ -701,11 +837,21 @@ def requests_escalate(*, now: dt.datetime | None = None) -> int:
             if level == 1 and req.backup_broker is not None:
                 recipients, who = [req.broker, req.backup_broker], str(req.backup_broker)
             else:
-                recipients, who = [req.broker, *( [req.backup_broker] if req.backup_broker else []), *directors], _("营业部经理")
-            missed = _("首次响应") if req.responded_at is None and now >= req.first_response_due else _("办结")
+                recipients, who = (
+                    [req.broker, *([req.backup_broker] if req.backup_broker else []), *directors],
+                    _("营业部经理"),
+                )
+            missed = (
+                _("首次响应") if req.responded_at is None and now >= req.first_response_due else _("办结")
+            )
             text = _("%(m)s超时，已升级至%(w)s。") % {"m": missed, "w": who}
             _message(req, author=None, kind=K.SYSTEM, text=text, at=now)
-            audit_log(actor=None, action="premium_request.escalate", obj=req, changes={"escalation_level": [old, level]})
+            audit_log(
+                actor=None,
+                action="premium_request.escalate",
+                obj=req,
+                changes={"escalation_level": [old, level]},
+            )
             notify(
                 recipients=recipients,
                 title=_("高端客户请求 #%(pk)s %(t)s") % {"pk": req.pk, "t": text},

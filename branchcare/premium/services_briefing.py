@@ -31,7 +31,9 @@ PER_CLIENT = 20
 
 
 @transaction.atomic
-def briefing_generate(*, broker: Any, date: dt.date | None = None, actor: Any = None, now: dt.datetime | None = None) -> Briefing:
+def briefing_generate(
+    *, broker: Any, date: dt.date | None = None, actor: Any = None, now: dt.datetime | None = None
+) -> Briefing:
     """Make (or top up) ``broker``'s briefing for ``date``. Idempotent: items already in the briefing, or
     briefed to the client before, are not added again."""
     now = now or timezone.now()
@@ -45,7 +47,9 @@ def briefing_generate(*, broker: Any, date: dt.date | None = None, actor: Any = 
         briefing.generated_at = now
         briefing.save(update_fields=["generated_at"])
     enrolments = list(
-        Enrolment.objects.filter(broker=broker, state=Enrolment.State.ACTIVE).select_related("client").order_by("client__client_no")
+        Enrolment.objects.filter(broker=broker, state=Enrolment.State.ACTIVE)
+        .select_related("client")
+        .order_by("client__client_no")
     )
     client_ids = [e.client_id for e in enrolments]
     seen: set[tuple[int, int]] = set(
@@ -77,16 +81,29 @@ def briefing_generate(*, broker: Any, date: dt.date | None = None, actor: Any = 
 
 
 @transaction.atomic
-def briefing_explain(*, actor: Any, entry: BriefingItem, note: str = "", now: dt.datetime | None = None) -> BriefingItem:
+def briefing_explain(
+    *, actor: Any, entry: BriefingItem, note: str = "", now: dt.datetime | None = None
+) -> BriefingItem:
     """The broker explained ``entry``'s research to the client: record the delivery, stamp the entry."""
     now = now or timezone.now()
-    locked = BriefingItem.objects.select_for_update(of=("self",)).select_related("briefing", "item__source", "client").get(pk=entry.pk)
+    locked = (
+        BriefingItem.objects.select_for_update(of=("self",))
+        .select_related("briefing", "item__source", "client")
+        .get(pk=entry.pk)
+    )
     if locked.briefing.broker_id != actor.pk:
         raise DomainError(_("只有简报所属的经纪人可以标记讲解。"), code="forbidden")
     if locked.explained_at is not None:
         raise DomainError(_("该条研究已标记为已讲解。"), code="invalid_state")
-    delivery = delivery_record(actor=actor, item=locked.item, client=locked.client, channel="briefing", note=note)
-    locked.explained_at, locked.explained_by, locked.delivery_id, locked.note = now, actor, delivery.pk, note.strip()[:500]
+    delivery = delivery_record(
+        actor=actor, item=locked.item, client=locked.client, channel="briefing", note=note
+    )
+    locked.explained_at, locked.explained_by, locked.delivery_id, locked.note = (
+        now,
+        actor,
+        delivery.pk,
+        note.strip()[:500],
+    )
     locked.save(update_fields=["explained_at", "explained_by", "delivery_id", "note"])
     audit_log(
         actor=actor,
@@ -106,7 +123,9 @@ def briefings_generate_all(*, date: dt.date | None = None) -> int:
     from branchcare.org.models import User
 
     logger = logging.getLogger(__name__)
-    broker_ids = sorted(set(Enrolment.objects.filter(state=Enrolment.State.ACTIVE).values_list("broker_id", flat=True)))
+    broker_ids = sorted(
+        set(Enrolment.objects.filter(state=Enrolment.State.ACTIVE).values_list("broker_id", flat=True))
+    )
     made = 0
     for broker in User.objects.filter(pk__in=broker_ids, is_active=True).order_by("pk"):
         try:

@@ -71,8 +71,12 @@ def _domain_redirect(request: AuthedRequest, exc: DomainError, to: str, **kwargs
 def sla_pair(req: PremiumRequest, now) -> tuple[desk_sla.SlaStatus, desk_sla.SlaStatus]:
     """(first response, resolution) status of a request at ``now``."""
     return (
-        desk_sla.target_status(now=now, start=req.received_at, due=req.first_response_due, done_at=req.responded_at),
-        desk_sla.target_status(now=now, start=req.received_at, due=req.resolution_due, done_at=req.resolved_at),
+        desk_sla.target_status(
+            now=now, start=req.received_at, due=req.first_response_due, done_at=req.responded_at
+        ),
+        desk_sla.target_status(
+            now=now, start=req.received_at, due=req.resolution_due, done_at=req.resolved_at
+        ),
     )
 
 
@@ -88,7 +92,9 @@ def desk(request: AuthedRequest) -> HttpResponse:
         params["open"] = "1"
     filters = sel.RequestFilters.from_params(params)
     page = _page(request)
-    rows = list(sel.request_list(viewer=request.user, filters=filters)[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
+    rows = list(
+        sel.request_list(viewer=request.user, filters=filters)[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
+    )
     now = timezone.now()
     query = params.copy()
     query.pop("page", None)
@@ -108,11 +114,17 @@ def desk(request: AuthedRequest) -> HttpResponse:
     )
 
 
+def _enrolment_label(e: Enrolment) -> str:
+    return f"{e.client.client_no} {e.client.name}（{e.get_tier_display()}）"
+
+
 class RequestForm(BootstrapFormMixin, forms.Form):
     enrolment = forms.ModelChoiceField(label=gettext_lazy("高端客户"), queryset=Enrolment.objects.none())
     channel = forms.ChoiceField(label=gettext_lazy("渠道"), choices=PremiumRequest.Channel.choices)
     subject = forms.CharField(label=gettext_lazy("主题"), max_length=200)
-    body = forms.CharField(label=gettext_lazy("客户诉求"), widget=forms.Textarea(attrs={"rows": 4}), max_length=4000)
+    body = forms.CharField(
+        label=gettext_lazy("客户诉求"), widget=forms.Textarea(attrs={"rows": 4}), max_length=4000
+    )
     received_at = forms.DateTimeField(
         label=gettext_lazy("受理时间"),
         required=False,
@@ -122,17 +134,24 @@ class RequestForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, viewer: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        qs = sel.enrolment_base_qs(viewer=viewer).filter(state=Enrolment.State.ACTIVE).select_related("client")
+        qs = (
+            sel.enrolment_base_qs(viewer=viewer).filter(state=Enrolment.State.ACTIVE).select_related("client")
+        )
         self.fields["enrolment"].queryset = qs.order_by("client__client_no")  # type: ignore[attr-defined]
-        self.fields["enrolment"].label_from_instance = lambda e: f"{e.client.client_no} {e.client.name}（{e.get_tier_display()}）"  # type: ignore[attr-defined]
+        self.fields["enrolment"].label_from_instance = _enrolment_label  # type: ignore[attr-defined]
 
 
 @login_required
 @require_desk
 def request_new(request: AuthedRequest) -> HttpResponse:
-    initial = {}
-    if request.GET.get("client"):
-        e = sel.enrolment_base_qs(viewer=request.user).filter(state=Enrolment.State.ACTIVE, client_id=request.GET.get("client")).first() if request.GET["client"].isdigit() else None
+    initial: dict[str, Any] = {}
+    client_id = request.GET.get("client", "")
+    if client_id.isdigit():
+        e = (
+            sel.enrolment_base_qs(viewer=request.user)
+            .filter(state=Enrolment.State.ACTIVE, client_id=int(client_id))
+            .first()
+        )
         if e is not None:
             initial["enrolment"] = e.pk
     form = RequestForm(request.POST or None, viewer=request.user, initial=initial)
@@ -166,7 +185,9 @@ def request_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     actions = svc.request_actions(req, request.user)
     can_act = svc.can_act_as_broker(req, request.user)
     first, resolution = sla_pair(req, now)
-    questions = list(req.questions.select_related("asked_by", "researcher", "answered_by").order_by("asked_at", "id"))
+    questions = list(
+        req.questions.select_related("asked_by", "researcher", "answered_by").order_by("asked_at", "id")
+    )
     return render(
         request,
         "premium/request_detail.html",
@@ -178,7 +199,9 @@ def request_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "questions": questions,
             "actions": [(n, labels[n]) for n in actions],
             "can_act": can_act and req.state != PremiumRequest.State.CLOSED,
-            "can_ask": can_act and req.state in (PremiumRequest.State.NEW, PremiumRequest.State.IN_PROGRESS, PremiumRequest.State.ANSWERED),
+            "can_ask": can_act
+            and req.state
+            in (PremiumRequest.State.NEW, PremiumRequest.State.IN_PROGRESS, PremiumRequest.State.ANSWERED),
             "researchers": svc.researchers_of(req.branch_id) if can_act else [],
             "can_see_client": client_base_qs(viewer=request.user).filter(pk=req.client_id).exists(),
         },
@@ -207,7 +230,10 @@ def request_message(request: AuthedRequest, pk: int) -> HttpResponse:
     req = sel.request_get_for(viewer=request.user, pk=pk)
     try:
         svc.request_message_add(
-            actor=request.user, req=req, text=request.POST.get("text", ""), to_client=request.POST.get("to_client") == "1"
+            actor=request.user,
+            req=req,
+            text=request.POST.get("text", ""),
+            to_client=request.POST.get("to_client") == "1",
         )
     except DomainError as exc:
         return _domain_redirect(request, exc, "premium:request_detail", pk=req.pk)
@@ -228,7 +254,9 @@ def request_ask(request: AuthedRequest, pk: int) -> HttpResponse:
             messages.error(request, _("所选人员不是本营业部在岗的研究员。"))
             return redirect("premium:request_detail", pk=req.pk)
     try:
-        svc.question_ask(actor=request.user, req=req, question=request.POST.get("question", ""), researcher=researcher)
+        svc.question_ask(
+            actor=request.user, req=req, question=request.POST.get("question", ""), researcher=researcher
+        )
     except DomainError as exc:
         return _domain_redirect(request, exc, "premium:request_detail", pk=req.pk)
     messages.success(request, _("问题已提交研究员。"))
@@ -258,7 +286,9 @@ def questions(request: AuthedRequest) -> HttpResponse:
     """Researchers: the branch's questions, open first (answer inline). Brokers: the questions they asked."""
     pending = request.GET.get("pending", "1" if request.user.has_cap(Cap.RESEARCH_WRITE) else "") == "1"
     page = _page(request)
-    rows = list(sel.question_list(viewer=request.user, pending=pending)[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
+    rows = list(
+        sel.question_list(viewer=request.user, pending=pending)[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
+    )
     return render(
         request,
         "premium/questions.html",
@@ -301,7 +331,9 @@ def enrolments(request: AuthedRequest) -> HttpResponse:
     """Enrolments in scope, and the branch's premium rate table and desk targets (editable by the director)."""
     state = request.GET.get("state", Enrolment.State.ACTIVE)
     page = _page(request)
-    rows = list(sel.enrolment_list(viewer=request.user, state=state)[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
+    rows = list(
+        sel.enrolment_list(viewer=request.user, state=state)[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
+    )
     branch = _branch_for(request.user)
     today = timezone.localdate()
     is_director = request.user.has_cap(Cap.SUPERVISE)
@@ -319,7 +351,9 @@ def enrolments(request: AuthedRequest) -> HttpResponse:
             "desk_settings": svc.desk_settings_for(branch.pk),
             "is_director": is_director,
             "rate_form": RateForm(initial={"effective_from": today}) if is_director else None,
-            "settings_form": DeskSettingsForm(instance=svc.desk_settings_for(branch.pk)) if is_director else None,
+            "settings_form": DeskSettingsForm(instance=svc.desk_settings_for(branch.pk))
+            if is_director
+            else None,
             "branch": branch,
         },
     )
@@ -327,12 +361,20 @@ def enrolments(request: AuthedRequest) -> HttpResponse:
 
 class EnrolForm(BootstrapFormMixin, forms.Form):
     client_no = forms.CharField(label=gettext_lazy("客户号"), max_length=20)
-    tier = forms.ChoiceField(label=gettext_lazy("服务等级"), choices=ServiceTier.choices, initial=ServiceTier.GOLD)
+    tier = forms.ChoiceField(
+        label=gettext_lazy("服务等级"), choices=ServiceTier.choices, initial=ServiceTier.GOLD
+    )
     broker = forms.ModelChoiceField(label=gettext_lazy("专属经纪人"), queryset=User.objects.none())
-    backup_broker = forms.ModelChoiceField(label=gettext_lazy("备岗经纪人"), queryset=User.objects.none(), required=False)
+    backup_broker = forms.ModelChoiceField(
+        label=gettext_lazy("备岗经纪人"), queryset=User.objects.none(), required=False
+    )
     agreement_no = forms.CharField(label=gettext_lazy("协议编号"), max_length=40)
-    signed_on = forms.DateField(label=gettext_lazy("签署日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    effective_on = forms.DateField(label=gettext_lazy("生效日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    signed_on = forms.DateField(
+        label=gettext_lazy("签署日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    effective_on = forms.DateField(
+        label=gettext_lazy("生效日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     def __init__(self, *args: Any, branch_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -354,7 +396,11 @@ def enrol(request: AuthedRequest) -> HttpResponse:
     form = EnrolForm(request.POST or None, branch_id=branch.pk, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        client = client_base_qs(viewer=request.user).filter(client_no=d["client_no"].strip(), branch_id=branch.pk).first()
+        client = (
+            client_base_qs(viewer=request.user)
+            .filter(client_no=d["client_no"].strip(), branch_id=branch.pk)
+            .first()
+        )
         if client is None:
             form.add_error("client_no", _("本营业部没有客户号为 %(n)s 的客户。") % {"n": d["client_no"]})
         else:
@@ -374,7 +420,8 @@ def enrol(request: AuthedRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _("%(c)s 已签约高端服务，佣金率调整为 %(r)s‰。") % {"c": client.name, "r": e.commission_rate},
+                    _("%(c)s 已签约高端服务，佣金率调整为 %(r)s‰。")
+                    % {"c": client.name, "r": e.commission_rate},
                 )
                 return redirect("premium:enrolment_detail", pk=e.pk)
     return render(request, "premium/enrol.html", {"form": form})
@@ -382,13 +429,17 @@ def enrol(request: AuthedRequest) -> HttpResponse:
 
 class DowngradeForm(BootstrapFormMixin, forms.Form):
     tier = forms.ChoiceField(label=gettext_lazy("降至服务等级"), choices=ServiceTier.choices)
-    effective_on = forms.DateField(label=gettext_lazy("生效日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    effective_on = forms.DateField(
+        label=gettext_lazy("生效日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     agreement_no = forms.CharField(label=gettext_lazy("新协议编号（可不填）"), max_length=40, required=False)
     reason = forms.CharField(label=gettext_lazy("降级原因"), max_length=500)
 
 
 class ExitForm(BootstrapFormMixin, forms.Form):
-    ended_on = forms.DateField(label=gettext_lazy("退出日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    ended_on = forms.DateField(
+        label=gettext_lazy("退出日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     reason = forms.CharField(label=gettext_lazy("退出原因"), max_length=500)
 
 
@@ -407,10 +458,16 @@ def enrolment_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             initial={"effective_on": today},
             prefix="d",
         )
-        downgrade_form.fields["tier"].choices = [
-            (v, label) for v, label in ServiceTier.choices if TIER_RANK[ServiceTier(v)] < TIER_RANK[ServiceTier(e.tier)]
+        downgrade_form.fields["tier"].choices = [  # type: ignore[attr-defined]
+            (v, label)
+            for v, label in ServiceTier.choices
+            if TIER_RANK[ServiceTier(v)] < TIER_RANK[ServiceTier(e.tier)]
         ]
-        exit_form = ExitForm(request.POST if request.POST.get("action") == "exit" else None, initial={"ended_on": today}, prefix="x")
+        exit_form = ExitForm(
+            request.POST if request.POST.get("action") == "exit" else None,
+            initial={"ended_on": today},
+            prefix="x",
+        )
         if request.method == "POST":
             try:
                 if request.POST.get("action") == "downgrade" and downgrade_form.is_valid():
@@ -423,11 +480,15 @@ def enrolment_detail(request: AuthedRequest, pk: int) -> HttpResponse:
                     return redirect("premium:enrolment_detail", pk=new.pk)
                 if request.POST.get("action") == "exit" and exit_form.is_valid():
                     d = exit_form.cleaned_data
-                    svc.enrolment_exit(actor=request.user, enrolment=e, ended_on=d["ended_on"], reason=d["reason"])
+                    svc.enrolment_exit(
+                        actor=request.user, enrolment=e, ended_on=d["ended_on"], reason=d["reason"]
+                    )
                     messages.success(request, _("已办理退出，客户恢复签约前的佣金率。"))
                     return redirect("premium:enrolment_detail", pk=e.pk)
             except DomainError as exc:
-                add_domain_error(downgrade_form if request.POST.get("action") == "downgrade" else exit_form, exc)
+                add_domain_error(
+                    downgrade_form if request.POST.get("action") == "downgrade" else exit_form, exc
+                )
     elif request.method == "POST":
         raise PermissionDenied
     return render(
@@ -439,15 +500,21 @@ def enrolment_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "downgrade_form": downgrade_form,
             "exit_form": exit_form,
             "can_see_client": client_base_qs(viewer=request.user).filter(pk=e.client_id).exists(),
-            "open_requests": PremiumRequest.objects.filter(enrolment__client_id=e.client_id, state__in=list(OPEN_STATES)).count(),
+            "open_requests": PremiumRequest.objects.filter(
+                enrolment__client_id=e.client_id, state__in=list(OPEN_STATES)
+            ).count(),
         },
     )
 
 
 class RateForm(BootstrapFormMixin, forms.Form):
     tier = forms.ChoiceField(label=gettext_lazy("服务等级"), choices=ServiceTier.choices)
-    commission_rate = forms.DecimalField(label=gettext_lazy("佣金率（‰）"), max_digits=6, decimal_places=4, min_value=0)
-    effective_from = forms.DateField(label=gettext_lazy("生效日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    commission_rate = forms.DecimalField(
+        label=gettext_lazy("佣金率（‰）"), max_digits=6, decimal_places=4, min_value=0
+    )
+    effective_from = forms.DateField(
+        label=gettext_lazy("生效日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     note = forms.CharField(label=gettext_lazy("说明"), max_length=200, required=False)
 
 
@@ -464,7 +531,7 @@ def rate_add(request: AuthedRequest) -> HttpResponse:
     form = RateForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, errors[0])
+            messages.error(request, str(errors[0]))
         return redirect("premium:enrolments")
     d = form.cleaned_data
     try:
@@ -486,7 +553,7 @@ def desk_settings(request: AuthedRequest) -> HttpResponse:
     form = DeskSettingsForm(request.POST, instance=svc.desk_settings_for(branch.pk))
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, errors[0])
+            messages.error(request, str(errors[0]))
         return redirect("premium:enrolments")
     d = form.cleaned_data
     try:
@@ -495,4 +562,3 @@ def desk_settings(request: AuthedRequest) -> HttpResponse:
         return _domain_redirect(request, exc, "premium:enrolments")
     messages.success(request, _("服务台时限已更新，对此后登记的请求生效。"))
     return redirect("premium:enrolments")
-

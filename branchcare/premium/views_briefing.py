@@ -47,7 +47,9 @@ def briefing(request: AuthedRequest) -> HttpResponse:
         else []
     )
     groups = [(client, list(rows)) for client, rows in groupby(entries, key=lambda e: e.client)]
-    recent = list(Briefing.objects.filter(broker=request.user).order_by("-date").values_list("date", flat=True)[:10])
+    recent = list(
+        Briefing.objects.filter(broker=request.user).order_by("-date").values_list("date", flat=True)[:10]
+    )
     return render(
         request,
         "premium/briefing.html",
@@ -82,7 +84,9 @@ def briefing_generate(request: AuthedRequest) -> HttpResponse:
 @require_cap(Cap.PREMIUM_SERVE)
 @require_POST
 def briefing_explain(request: AuthedRequest, pk: int) -> HttpResponse:
-    entry = BriefingItem.objects.filter(pk=pk, briefing__broker=request.user).select_related("briefing").first()
+    entry = (
+        BriefingItem.objects.filter(pk=pk, briefing__broker=request.user).select_related("briefing").first()
+    )
     if entry is None:
         raise Http404
     try:

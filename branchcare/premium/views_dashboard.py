@@ -24,7 +24,11 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
     branch = dashboard_branch_for(viewer=request.user, branch_id=request.GET.get("branch"))
     now = timezone.now()
     d = premium_dashboard(branch=branch, now=now)
-    branches = list(branches_for(request.user, Cap.SUPERVISE)) if request.user.scope_for(Cap.SUPERVISE) == "company" else []
+    branches = (
+        list(branches_for(request.user, Cap.SUPERVISE))
+        if request.user.scope_for(Cap.SUPERVISE) == "company"
+        else []
+    )
     return render(
         request,
         "premium/dashboard.html",

@@ -11,7 +11,7 @@ researcher of the branch (the assigned one when the question names one).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -33,33 +33,33 @@ PREMIUM_REQUEST = Workflow(
     states=dict(S.choices),
     initial=S.NEW,
     transitions=[
-        Transition("start", {S.NEW}, S.IN_PROGRESS, label=gettext_lazy("受理")),
+        Transition("start", {S.NEW}, S.IN_PROGRESS, label=cast(str, gettext_lazy("受理"))),
         Transition(
             "ask_research",
             {S.IN_PROGRESS, S.ANSWERED},
             S.AWAITING_RESEARCH,
-            label=gettext_lazy("提问研究员"),
+            label=cast(str, gettext_lazy("提问研究员")),
         ),
         Transition(
             "research_answered",
             {S.AWAITING_RESEARCH},
             S.ANSWERED,
             capability=Cap.RESEARCH_WRITE,
-            label=gettext_lazy("研究员答复"),
+            label=cast(str, gettext_lazy("研究员答复")),
         ),
         Transition(
             "resolve",
             {S.IN_PROGRESS, S.ANSWERED},
             S.RESOLVED,
-            label=gettext_lazy("办结"),
+            label=cast(str, gettext_lazy("办结")),
             sla=SlaEffect.STOP,
             requires_note=True,
         ),
         Transition(
-            "reopen", {S.RESOLVED}, S.IN_PROGRESS, label=gettext_lazy("重新打开"), sla=SlaEffect.START,
+            "reopen", {S.RESOLVED}, S.IN_PROGRESS, label=cast(str, gettext_lazy("重新打开")), sla=SlaEffect.START,
             requires_note=True,
         ),
-        Transition("close", {S.RESOLVED}, S.CLOSED, label=gettext_lazy("关闭并记录满意度")),
+        Transition("close", {S.RESOLVED}, S.CLOSED, label=cast(str, gettext_lazy("关闭并记录满意度"))),
     ],
 )  # fmt: skip
 

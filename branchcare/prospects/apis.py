@@ -127,14 +127,20 @@ class ProspectWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=50, required=False)
     phone = serializers.CharField(max_length=30, required=False)
     id_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    source = serializers.ChoiceField(choices=Prospect.Source.choices, required=False)
-    referral_code = serializers.CharField(max_length=20, required=False, allow_blank=True, help_text="合作伙伴推荐码")
-    referrer_client_no = serializers.CharField(max_length=20, required=False, allow_blank=True, help_text="推荐客户的客户号")
+    source = serializers.ChoiceField(choices=Prospect.Source.choices, required=False)  # type: ignore[assignment]
+    referral_code = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, help_text="合作伙伴推荐码"
+    )
+    referrer_client_no = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, help_text="推荐客户的客户号"
+    )
     segment = serializers.ChoiceField(choices=Prospect.Segment.choices, required=False)
     offered_rate = serializers.DecimalField(max_digits=6, decimal_places=4, required=False, allow_null=True)
     next_follow_up_due = serializers.DateField(required=False, allow_null=True)
     notes = serializers.CharField(required=False, allow_blank=True)
-    owner = serializers.IntegerField(required=False, allow_null=True, help_text="营业部经理登记时指定负责人；空为公海")
+    owner = serializers.IntegerField(
+        required=False, allow_null=True, help_text="营业部经理登记时指定负责人；空为公海"
+    )
 
 
 class ProspectFollowUpSerializer(serializers.ModelSerializer):
@@ -168,8 +174,10 @@ class ProspectLinkSerializer(serializers.Serializer):
 
 class ProspectFunnelRowSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
-    counts = serializers.ListField(child=serializers.IntegerField(), help_text="按 stages 顺序到达各阶段的人数")
+    label = serializers.CharField()  # type: ignore[assignment]
+    counts = serializers.ListField(
+        child=serializers.IntegerField(), help_text="按 stages 顺序到达各阶段的人数"
+    )
     lost = serializers.IntegerField()
 
 
@@ -187,7 +195,9 @@ class ProspectPartnerRowSerializer(serializers.Serializer):
     opened = serializers.IntegerField()
     funded = serializers.IntegerField()
     assets_wan = serializers.DecimalField(max_digits=16, decimal_places=2)
-    commission = serializers.DecimalField(max_digits=6, decimal_places=4, allow_null=True, help_text="约定佣金率 ‰")
+    commission = serializers.DecimalField(
+        max_digits=6, decimal_places=4, allow_null=True, help_text="约定佣金率 ‰"
+    )
 
 
 class ProspectOwnerRowSerializer(serializers.Serializer):
@@ -234,7 +244,9 @@ class PartnerListView(GenericAPIView):
     def post(self, request: AuthedRequest) -> Response:
         data = PartnerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        partner = _run(svc.partner_create, actor=request.user, branch=request.user.branch, data=data.validated_data)
+        partner = _run(
+            svc.partner_create, actor=request.user, branch=request.user.branch, data=data.validated_data
+        )
         return Response(PartnerSerializer(partner).data, status=status.HTTP_201_CREATED)
 
 
@@ -264,13 +276,19 @@ class PartnerDetailView(GenericAPIView):
 
 
 def _service_data(v: dict[str, Any], branch) -> dict[str, Any]:
-    data = {k: v[k] for k in ("name", "phone", "id_number", "source", "referral_code", "segment", "offered_rate",
+    data: dict[str, Any] = {k: v[k] for k in ("name", "phone", "id_number", "source", "referral_code", "segment", "offered_rate",
                               "next_follow_up_due", "notes") if k in v}  # fmt: skip
     if "referrer_client_no" in v:
         no = (v["referrer_client_no"] or "").strip().upper()
-        ref = Client.objects.filter(branch=branch, client_no=no).select_related("branch").first() if no else None
+        ref = (
+            Client.objects.filter(branch=branch, client_no=no).select_related("branch").first()
+            if no
+            else None
+        )
         if no and ref is None:
-            raise DomainError(str(_("本营业部没有客户号为 %(no)s 的客户。")) % {"no": no}, field="referrer_client_no")
+            raise DomainError(
+                str(_("本营业部没有客户号为 %(no)s 的客户。")) % {"no": no}, field="referrer_client_no"
+            )
         data["referrer"] = ref
     return data
 
@@ -305,7 +323,9 @@ class ProspectListView(GenericAPIView):
     def get(self, request: AuthedRequest) -> Response:
         filters = sel.ProspectFilters.from_params(request.query_params, default_view="all")
         page = self.paginate_queryset(sel.prospect_list(viewer=request.user, filters=filters))
-        return self.get_paginated_response(ProspectSerializer(page, many=True, context={"request": request}).data)
+        return self.get_paginated_response(
+            ProspectSerializer(page, many=True, context={"request": request}).data
+        )
 
     @extend_schema(summary="登记潜在客户", description="手机号/证件号码与潜在客户及现有客户查重；重复时 400 并指明已有记录（脱敏）。",
                    tags=TAGS_P, request=ProspectWriteSerializer,
@@ -322,7 +342,13 @@ class ProspectListView(GenericAPIView):
             owner = User.objects.filter(pk=v["owner"]).first() if v["owner"] else None
             if v["owner"] and owner is None:
                 raise DomainError(str(_("负责人不存在。")), field="owner")
-        prospect = _run(svc.prospect_create, actor=user, branch=user.branch, data=_service_data(v, user.branch), owner=owner)
+        prospect = _run(
+            svc.prospect_create,
+            actor=user,
+            branch=user.branch,
+            data=_service_data(v, user.branch),
+            owner=owner,
+        )
         return Response(_detail(prospect, request), status=status.HTTP_201_CREATED)
 
 
@@ -343,7 +369,12 @@ class ProspectDetailView(GenericAPIView):
         prospect = sel.prospect_get_for(viewer=request.user, pk=pk)
         data = ProspectWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        _run(svc.prospect_update, actor=request.user, prospect=prospect, data=_service_data(data.validated_data, prospect.branch))
+        _run(
+            svc.prospect_update,
+            actor=request.user,
+            prospect=prospect,
+            data=_service_data(data.validated_data, prospect.branch),
+        )
         return Response(_detail(prospect, request))
 
 
@@ -363,7 +394,13 @@ class ProspectTransitionView(GenericAPIView):
             raise exceptions.NotFound(_("未知的操作。"))
         data = ProspectNoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        _run(svc.prospect_transition, actor=request.user, prospect=prospect, name=name, note=data.validated_data["note"])
+        _run(
+            svc.prospect_transition,
+            actor=request.user,
+            prospect=prospect,
+            name=name,
+            note=data.validated_data["note"],
+        )
         return Response(_detail(prospect, request))
 
 
@@ -440,7 +477,12 @@ class ProspectLinkView(GenericAPIView):
         prospect = sel.prospect_get_for(viewer=request.user, pk=pk)
         data = ProspectLinkSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        _run(svc.prospect_link_client, actor=request.user, prospect=prospect, client_no=data.validated_data["client_no"])
+        _run(
+            svc.prospect_link_client,
+            actor=request.user,
+            prospect=prospect,
+            client_no=data.validated_data["client_no"],
+        )
         return Response(_detail(prospect, request))
 
 

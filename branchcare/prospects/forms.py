@@ -35,9 +35,14 @@ class ProspectForm(BootstrapFormMixin, forms.Form):
         help_text=gettext_lazy("留空则取合作伙伴协议佣金率"),
     )  # fmt: skip
     next_follow_up_due = forms.DateField(label=gettext_lazy("下次跟进日期"), required=False, widget=DateInput)
-    notes = forms.CharField(label=gettext_lazy("备注"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    owner = forms.ModelChoiceField(
-        label=gettext_lazy("负责人"), queryset=None, required=False, empty_label=gettext_lazy("公海（待认领）")
+    notes = forms.CharField(
+        label=gettext_lazy("备注"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    owner: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=gettext_lazy("负责人"),
+        queryset=None,
+        required=False,
+        empty_label=gettext_lazy("公海（待认领）"),
     )
 
     def __init__(self, *args, branch=None, owners=None, **kwargs) -> None:
@@ -68,7 +73,9 @@ class ProspectForm(BootstrapFormMixin, forms.Form):
 
 class FollowUpForm(BootstrapFormMixin, forms.Form):
     channel = forms.ChoiceField(label=gettext_lazy("方式"), choices=ProspectFollowUp.Channel.choices)
-    notes = forms.CharField(label=gettext_lazy("跟进内容"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    notes = forms.CharField(
+        label=gettext_lazy("跟进内容"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
     next_due = forms.DateField(label=gettext_lazy("下次跟进日期"), required=False, widget=DateInput)
     step = forms.ChoiceField(
         label=gettext_lazy("同时推进阶段"),

@@ -123,13 +123,18 @@ class ProspectImportSpec(ImportSpec):
             ).values("client_no", "phone", "name")
         }
         taken_ids = set(
-            Prospect.objects.filter(branch__company_id=company_id, id_number__in=ids).values_list("id_number", flat=True)
-        ) | set(Client.objects.filter(branch__company_id=company_id, id_number__in=ids).values_list("id_number", flat=True))
+            Prospect.objects.filter(branch__company_id=company_id, id_number__in=ids).values_list(
+                "id_number", flat=True
+            )
+        ) | set(
+            Client.objects.filter(branch__company_id=company_id, id_number__in=ids).values_list(
+                "id_number", flat=True
+            )
+        )
         codes = {r.values["referral_code"] for r in rows if r.values.get("referral_code")}
         today = timezone.localdate()
         partners = {
-            p.referral_code: p
-            for p in Partner.objects.filter(branch=ctx.branch, referral_code__in=codes)
+            p.referral_code: p for p in Partner.objects.filter(branch=ctx.branch, referral_code__in=codes)
         }
         referrer_nos = {r.values["referrer_no"] for r in rows if r.values.get("referrer_no")}
         referrers = {
@@ -160,10 +165,15 @@ class ProspectImportSpec(ImportSpec):
                 partner = partners.get(v.get("referral_code") or "")
                 if partner is None:
                     row.error("referral_code", _("合作伙伴推荐须填写本营业部有效的推荐码"))
-                elif not partner.active or (partner.agreement_end and partner.agreement_end < today) or (
-                    partner.agreement_start and partner.agreement_start > today
+                elif (
+                    not partner.active
+                    or (partner.agreement_end and partner.agreement_end < today)
+                    or (partner.agreement_start and partner.agreement_start > today)
                 ):
-                    row.error("referral_code", _("合作伙伴 %(p)s 已停止合作或协议不在有效期内") % {"p": partner.name})
+                    row.error(
+                        "referral_code",
+                        _("合作伙伴 %(p)s 已停止合作或协议不在有效期内") % {"p": partner.name},
+                    )
                 else:
                     v["partner_id"] = partner.pk
                     if v.get("offered_rate") is None:
@@ -201,7 +211,9 @@ class ProspectImportSpec(ImportSpec):
             ]  # fmt: skip
             Prospect.objects.bulk_create(objs)
             phones = [o.phone for o in objs]
-            saved = Prospect.objects.filter(branch=ctx.branch, phone__in=phones).values_list("pk", "name", "phone")
+            saved = Prospect.objects.filter(branch=ctx.branch, phone__in=phones).values_list(
+                "pk", "name", "phone"
+            )
             audit_bulk_append(
                 {
                     "actor": ctx.actor, "action": "prospects.create", "object_type": "prospects.prospect",
@@ -215,4 +227,3 @@ class ProspectImportSpec(ImportSpec):
 
 
 imports.register(ProspectImportSpec())
-

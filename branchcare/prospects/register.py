@@ -72,6 +72,8 @@ def prospect_events(*, client, viewer, start, end):
               "credited_partner__name")[:10]
     )  # fmt: skip
     for p in rows:
+        if p.converted_at is None:
+            continue
         detail = p.get_source_display()
         if p.credited_partner_id:
             detail += f" · {p.credited_partner.name}"  # type: ignore[union-attr]

@@ -190,5 +190,7 @@ def staff_owners(branch_id: int) -> list[Any]:
         if {Cap.PROSPECTS_DEVELOP, Cap.ONSITE_SERVE} & set(caps or [])
     ]
     return list(
-        User.objects.filter(branch_id=branch_id, is_active=True, roles__in=role_ids).distinct().order_by("username")
+        User.objects.filter(branch_id=branch_id, is_active=True, roles__in=role_ids)
+        .distinct()
+        .order_by("username")
     )

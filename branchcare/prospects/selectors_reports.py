@@ -68,7 +68,9 @@ def cohort(*, viewer: Any, period: Period) -> QuerySet[Prospect]:
     tz = timezone.get_current_timezone()
     if period.start:
         qs = qs.filter(created_at__gte=dt.datetime.combine(period.start, dt.time.min, tzinfo=tz))
-    return qs.filter(created_at__lt=dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz))
+    return qs.filter(
+        created_at__lt=dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    )
 
 
 def _reach_counts() -> dict[str, Count]:
@@ -78,7 +80,12 @@ def _reach_counts() -> dict[str, Count]:
 
 def funnel_by(qs: QuerySet[Prospect], field: str, choices) -> list[dict[str, Any]]:
     """One row per value of ``field`` (source or segment): counts per stage reached (one query)."""
-    data = {row[field]: row for row in qs.values(field).annotate(**_reach_counts(), lost=Count("pk", filter=Q(stage=St.LOST))).order_by()}
+    data = {
+        row[field]: row
+        for row in qs.values(field)
+        .annotate(**_reach_counts(), lost=Count("pk", filter=Q(stage=St.LOST)))
+        .order_by()
+    }
     rows = []
     for value, label in choices:
         row = data.get(value, {})
@@ -95,7 +102,7 @@ def conversion(qs: QuerySet[Prospect]) -> dict[str, Any]:
     """Registered, converted, conversion rate (%) and the median days from registration to account (2 queries)."""
     totals = qs.aggregate(total=Count("pk"), converted=Count("pk", filter=Q(client__isnull=False)))
     pairs = qs.filter(converted_at__isnull=False).values_list("created_at", "converted_at")
-    days = [(b - a).total_seconds() / 86400 for a, b in pairs]
+    days = [(b - a).total_seconds() / 86400 for a, b in pairs if a and b]
     return {
         "total": totals["total"],
         "converted": totals["converted"],
@@ -104,7 +111,9 @@ def conversion(qs: QuerySet[Prospect]) -> dict[str, Any]:
     }
 
 
-def partner_league(*, viewer: Any, partners: list[Partner] | None = None, period: Period | None = None) -> list[dict[str, Any]]:
+def partner_league(
+    *, viewer: Any, partners: list[Partner] | None = None, period: Period | None = None
+) -> list[dict[str, Any]]:
     """Per partner: referrals, accounts opened, assets brought (万元) and the agreed commission rate,
     best first (accounts, then assets). Two queries (one when ``partners`` is given)."""
     qs = cohort(viewer=viewer, period=period) if period else prospect_base_qs(viewer=viewer)
@@ -145,7 +154,7 @@ def owner_performance(qs: QuerySet[Prospect]) -> list[dict[str, Any]]:
     """Per owner (the credited owner for converted prospects): prospects, contacted, accounts opened,
     funded, assets brought (万元), overdue follow-ups. Two queries."""
     today = timezone.localdate()
-    rows = (
+    grouped = (
         qs.filter(owner__isnull=False)
         .values("owner")
         .annotate(
@@ -154,11 +163,13 @@ def owner_performance(qs: QuerySet[Prospect]) -> list[dict[str, Any]]:
             opened=Count("pk", filter=Q(client__isnull=False)),
             funded=Count("pk", filter=Q(reached__gte=RANK[St.FUNDED])),
             assets=Sum("client__total_assets", filter=Q(client__isnull=False)),
-            overdue=Count("pk", filter=Q(stage__in=[St.LEAD, St.CONTACTED, St.VISITED], next_follow_up_due__lt=today)),
+            overdue=Count(
+                "pk", filter=Q(stage__in=[St.LEAD, St.CONTACTED, St.VISITED], next_follow_up_due__lt=today)
+            ),
         )
         .order_by()
     )
-    rows = list(rows)
+    rows = list(grouped)
     users = {u.pk: u for u in User.objects.filter(pk__in=[r["owner"] for r in rows])}
     out = []
     for r in rows:

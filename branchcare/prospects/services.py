@@ -167,7 +167,7 @@ def _check_partner(branch_id: int, data: dict[str, Any], exclude_pk: int | None 
     if not code:
         raise DomainError(_("请填写推荐码。"), field="referral_code")
     data["referral_code"] = code
-    if Partner.objects.filter(referral_code=code).exclude(pk=exclude_pk).exists():
+    if Partner.objects.filter(referral_code=code).exclude(pk=exclude_pk or 0).exists():
         raise DomainError(_("推荐码 %(c)s 已被其他合作伙伴使用。") % {"c": code}, field="referral_code")
     start, end = data.get("agreement_start"), data.get("agreement_end")
     if start and end and end < start:
@@ -310,7 +310,12 @@ def check_owner(owner: User | None, branch_id: int) -> None:
 
 @transaction.atomic
 def prospect_create(
-    *, actor: User, branch: Branch, data: dict[str, Any], owner: User | None = None, now: dt.datetime | None = None
+    *,
+    actor: User,
+    branch: Branch,
+    data: dict[str, Any],
+    owner: User | None = None,
+    now: dt.datetime | None = None,
 ) -> Prospect:
     """Register a prospect. ``data`` holds the model fields plus ``referral_code`` for partner referrals
     (``partner`` is resolved from it). ``owner`` None puts it in the pool."""
@@ -349,7 +354,12 @@ def prospect_update(*, actor: User, prospect: Prospect, data: dict[str, Any]) ->
     for key, value in values.items():
         setattr(prospect, key, value)
     prospect.save()
-    audit_log(actor=actor, action="prospects.update", obj=prospect, changes=diff(before, snapshot(prospect, AUDITED)))
+    audit_log(
+        actor=actor,
+        action="prospects.update",
+        obj=prospect,
+        changes=diff(before, snapshot(prospect, AUDITED)),
+    )
     return prospect
 
 
@@ -404,7 +414,9 @@ def followup_log(
         prospect=prospect, channel=channel, notes=notes.strip(), at=now, by=actor, next_due=next_due
     )
     if step:
-        prospect = prospect_transition(actor=actor, prospect=prospect, name=step, note=notes.strip()[:200], now=now)
+        prospect = prospect_transition(
+            actor=actor, prospect=prospect, name=step, note=notes.strip()[:200], now=now
+        )
     Prospect.objects.filter(pk=prospect.pk).update(last_touched_at=now, next_follow_up_due=next_due)
     audit_log(
         actor=actor, action="prospects.follow_up", obj=prospect,
@@ -617,7 +629,16 @@ def _convert_pairs(pairs: list[tuple[Prospect, dict[str, Any]]], *, actor: Any, 
         )  # fmt: skip
 
 
-CLIENT_VALUES = ("pk", "client_no", "name", "phone", "id_number", "branch_id", "branch__company_id", "commission_rate")
+CLIENT_VALUES = (
+    "pk",
+    "client_no",
+    "name",
+    "phone",
+    "id_number",
+    "branch_id",
+    "branch__company_id",
+    "commission_rate",
+)
 
 
 @transaction.atomic
@@ -644,7 +665,9 @@ def convert_clients(
             .order_by("pk")
         )
         used: set[int] = set(
-            Prospect.objects.filter(client_id__in=[c["pk"] for c in clients]).values_list("client_id", flat=True)
+            Prospect.objects.filter(client_id__in=[c["pk"] for c in clients]).values_list(
+                "client_id", flat=True
+            )
         )
         pairs = []
         for p in candidates:
@@ -693,7 +716,7 @@ def prospect_link_client(
 
 @transaction.atomic
 def stages_sync(*, prospect_ids: Iterable[int] | None = None, now: dt.datetime | None = None) -> int:
-    """"Funded" once the linked client has assets (total assets > 0), "active" once they hold positions.
+    """ "Funded" once the linked client has assets (total assets > 0), "active" once they hold positions.
     Periodic (and right after a conversion); idempotent. Returns how many steps were taken."""
     now = now or timezone.now()
     base = Prospect.objects.select_for_update(of=("self",)).filter(client__isnull=False)

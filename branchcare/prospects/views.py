@@ -27,7 +27,7 @@ from branchcare.core.models import ImportJob
 from branchcare.core.permissions import require_cap
 from branchcare.core.workflow import history
 from branchcare.org.capabilities import Cap
-from branchcare.org.models import User
+from branchcare.org.models import Branch, User
 from branchcare.org.typing import AuthedRequest
 
 from . import selectors as sel
@@ -55,6 +55,13 @@ def require_prospects(view):
     return wrapper
 
 
+def _branch(user: User) -> Branch:
+    """The user's branch; staff without one (company-level accounts) cannot work with prospects here."""
+    if user.branch is None:
+        raise PermissionDenied
+    return user.branch
+
+
 def _forbid_or_message(request, exc: DomainError) -> None:
     if exc.code == "forbidden":
         raise PermissionDenied from exc
@@ -73,7 +80,9 @@ def prospect_list(request: AuthedRequest) -> HttpResponse:
         page = max(1, int(request.GET.get("page", 1)))
     except ValueError:
         page = 1
-    rows = list(sel.prospect_list(viewer=user, filters=filters)[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
+    rows = list(
+        sel.prospect_list(viewer=user, filters=filters)[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
+    )
     has_next = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     query = request.GET.copy()
@@ -127,7 +136,9 @@ def prospect_new(request: AuthedRequest) -> HttpResponse:
         else:
             owner = user if is_owner_role(user) else None
         try:
-            prospect = svc.prospect_create(actor=user, branch=user.branch, data=form.service_data(), owner=owner)
+            prospect = svc.prospect_create(
+                actor=user, branch=_branch(user), data=form.service_data(), owner=owner
+            )
         except DomainError as exc:
             if exc.code == "forbidden":
                 raise PermissionDenied from exc
@@ -135,7 +146,9 @@ def prospect_new(request: AuthedRequest) -> HttpResponse:
         else:
             messages.success(request, _("已登记潜在客户 %(n)s。") % {"n": prospect.name})
             return redirect("prospects:detail", pk=prospect.pk)
-    return render(request, "prospects/form.html", {"form": form, "prospect": None}, status=400 if form.errors else 200)
+    return render(
+        request, "prospects/form.html", {"form": form, "prospect": None}, status=400 if form.errors else 200
+    )
 
 
 @login_required
@@ -164,7 +177,10 @@ def prospect_edit(request: AuthedRequest, pk: int) -> HttpResponse:
             messages.success(request, _("已保存。"))
             return redirect("prospects:detail", pk=prospect.pk)
     return render(
-        request, "prospects/form.html", {"form": form, "prospect": prospect}, status=400 if form.errors else 200
+        request,
+        "prospects/form.html",
+        {"form": form, "prospect": prospect},
+        status=400 if form.errors else 200,
     )
 
 
@@ -189,7 +205,12 @@ def prospect_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "steps": steps,
             "follow_ups": list(prospect.follow_ups.select_related("by")[:100]),
             "history": [
-                (h, PROSPECT.get(h.transition).label, PROSPECT.label(h.from_state), PROSPECT.label(h.to_state))
+                (
+                    h,
+                    PROSPECT.get(h.transition).label,
+                    PROSPECT.label(h.from_state),
+                    PROSPECT.label(h.to_state),
+                )
                 for h in history(prospect)
             ],
             "followup_form": FollowUpForm(),
@@ -230,7 +251,9 @@ def prospect_transition(request: AuthedRequest, pk: int) -> HttpResponse:
     prospect = sel.prospect_get_for(viewer=request.user, pk=pk)
     name = request.POST.get("name", "")
     try:
-        svc.prospect_transition(actor=request.user, prospect=prospect, name=name, note=request.POST.get("note", ""))
+        svc.prospect_transition(
+            actor=request.user, prospect=prospect, name=name, note=request.POST.get("note", "")
+        )
     except DomainError as exc:
         _forbid_or_message(request, exc)
     else:
@@ -278,7 +301,9 @@ def prospect_assign(request: AuthedRequest, pk: int) -> HttpResponse:
 def prospect_link(request: AuthedRequest, pk: int) -> HttpResponse:
     prospect = sel.prospect_get_for(viewer=request.user, pk=pk)
     try:
-        svc.prospect_link_client(actor=request.user, prospect=prospect, client_no=request.POST.get("client_no", ""))
+        svc.prospect_link_client(
+            actor=request.user, prospect=prospect, client_no=request.POST.get("client_no", "")
+        )
     except DomainError as exc:
         _forbid_or_message(request, exc)
     else:
@@ -290,7 +315,7 @@ def prospect_link(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def _jobs_for(user: User):
-    qs = ImportJob.objects.filter(kind=ProspectImportSpec.kind, branch_id=user.branch_id)
+    qs = ImportJob.objects.filter(kind=ProspectImportSpec.kind, branch=_branch(user))
     if not user.has_cap(Cap.SUPERVISE):
         qs = qs.filter(created_by=user)
     return qs.select_related("created_by").order_by("-created_at", "-pk")
@@ -298,7 +323,7 @@ def _jobs_for(user: User):
 
 def _start_job(*, user: User, path: Path, file_name: str, dry_run: bool) -> ImportJob:
     job = ImportJob.objects.create(
-        kind=ProspectImportSpec.kind, branch_id=user.branch_id, created_by=user, file_name=file_name[:255],
+        kind=ProspectImportSpec.kind, branch=_branch(user), created_by=user, file_name=file_name[:255],
         file_path=str(path), dry_run=dry_run, status=ImportJob.Status.RUNNING, message=_("正在处理"),
     )  # fmt: skip
     imports.execute_job(job)
@@ -321,15 +346,21 @@ def prospect_import(request: AuthedRequest) -> HttpResponse:
         ext = os.path.splitext(name)[1].lower()
         max_bytes = int(settings.BRANCHCARE.get("IMPORT_MAX_BYTES", 50 * 1024 * 1024))
         if ext not in imports.EXTENSIONS:
-            form.add_error("file", _("不支持的文件类型“%(ext)s”：请上传 .xlsx 或 .csv 文件。") % {"ext": ext or name})
+            form.add_error(
+                "file", _("不支持的文件类型“%(ext)s”：请上传 .xlsx 或 .csv 文件。") % {"ext": ext or name}
+            )
         elif upload.size > max_bytes:
-            form.add_error("file", _("文件过大，上限为 %(limit)s。") % {"limit": imports.human_size(max_bytes)})
+            form.add_error(
+                "file", _("文件过大，上限为 %(limit)s。") % {"limit": imports.human_size(max_bytes)}
+            )
         else:
             path = imports.imports_dir() / f"{uuid.uuid4().hex}{ext}"
             with open(path, "wb") as out:
                 for chunk in upload.chunks():
                     out.write(chunk)
-            job = _start_job(user=user, path=path, file_name=name, dry_run=request.POST.get("action") != "import")
+            job = _start_job(
+                user=user, path=path, file_name=name, dry_run=request.POST.get("action") != "import"
+            )
             return redirect("prospects:import_job", pk=job.pk)
     spec = imports.get_spec(ProspectImportSpec.kind)
     return render(
@@ -358,7 +389,9 @@ def prospect_import_job(request: AuthedRequest, pk: int) -> HttpResponse:
         new = _start_job(user=user, path=path, file_name=job.file_name, dry_run=False)
         return redirect("prospects:import_job", pk=new.pk)
     errors = [imports.RowError.from_list(e) for e in job.errors[:200]]
-    return render(request, "prospects/import_job.html", {"job": job, "errors": errors, "can_confirm": can_confirm})
+    return render(
+        request, "prospects/import_job.html", {"job": job, "errors": errors, "can_confirm": can_confirm}
+    )
 
 
 @login_required
@@ -390,7 +423,9 @@ def partner_list(request: AuthedRequest) -> HttpResponse:
         request,
         "prospects/partners.html",
         {
-            "rows": [(p, figures.get(p.pk), bool(p.agreement_end and p.agreement_end < today)) for p in partners],
+            "rows": [
+                (p, figures.get(p.pk), bool(p.agreement_end and p.agreement_end < today)) for p in partners
+            ],
             "can_manage": user.has_cap(Cap.SUPERVISE),
         },
     )
@@ -406,15 +441,20 @@ def partner_new(request: AuthedRequest) -> HttpResponse:
     form = PartnerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            svc.partner_create(actor=user, branch=user.branch, data=form.cleaned_data)
+            svc.partner_create(actor=user, branch=_branch(user), data=form.cleaned_data)
         except DomainError as exc:
             if exc.code == "forbidden":
                 raise PermissionDenied from exc
-            add_domain_error(form, exc)
+            add_domain_error(form, exc)  # type: ignore[arg-type]
         else:
             messages.success(request, _("已登记合作伙伴。"))
             return redirect("prospects:partners")
-    return render(request, "prospects/partner_form.html", {"form": form, "partner": None}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "prospects/partner_form.html",
+        {"form": form, "partner": None},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -429,12 +469,15 @@ def partner_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         except DomainError as exc:
             if exc.code == "forbidden":
                 raise PermissionDenied from exc
-            add_domain_error(form, exc)
+            add_domain_error(form, exc)  # type: ignore[arg-type]
         else:
             messages.success(request, _("已保存。"))
             return redirect("prospects:partners")
     return render(
-        request, "prospects/partner_form.html", {"form": form, "partner": partner}, status=400 if form.errors else 200
+        request,
+        "prospects/partner_form.html",
+        {"form": form, "partner": partner},
+        status=400 if form.errors else 200,
     )
 
 
@@ -452,7 +495,9 @@ def prospect_settings(request: AuthedRequest) -> HttpResponse:
     form = SettingsForm(request.POST or None, initial={"reclaim_days": current.reclaim_days})
     if request.method == "POST" and form.is_valid():
         try:
-            svc.settings_update(actor=user, branch=user.branch, reclaim_days=form.cleaned_data["reclaim_days"])
+            svc.settings_update(
+                actor=user, branch=_branch(user), reclaim_days=form.cleaned_data["reclaim_days"]
+            )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:

@@ -8,7 +8,7 @@ client import), and "funded" / "active" only from the client's own data (:func:`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,7 +23,7 @@ St = Prospect.Stage
 
 #: Stages in funnel order; ``Prospect.reached`` stores the index of the furthest one.
 FUNNEL = [St.LEAD, St.CONTACTED, St.VISITED, St.OPENED, St.FUNDED, St.ACTIVE]
-RANK = {s: i for i, s in enumerate(FUNNEL)}
+RANK: dict[str, int] = {str(s): i for i, s in enumerate(FUNNEL)}
 OPEN_STAGES = frozenset({St.LEAD, St.CONTACTED, St.VISITED})
 CONVERTED_STAGES = frozenset({St.OPENED, St.FUNDED, St.ACTIVE})
 #: Steps a person takes by hand (buttons, the API); the others are performed by the services.
@@ -36,13 +36,17 @@ PROSPECT = Workflow(
     initial=St.LEAD,
     state_field="stage",
     transitions=[
-        Transition("contact", {St.LEAD}, St.CONTACTED, label=gettext_lazy("已联系")),
-        Transition("visit", {St.LEAD, St.CONTACTED}, St.VISITED, label=gettext_lazy("已到访营业部")),
-        Transition("open_account", set(OPEN_STAGES), St.OPENED, label=gettext_lazy("已开户")),
-        Transition("fund", {St.OPENED}, St.FUNDED, label=gettext_lazy("已入金")),
-        Transition("activate", {St.FUNDED}, St.ACTIVE, label=gettext_lazy("已活跃")),
-        Transition("lose", set(OPEN_STAGES), St.LOST, label=gettext_lazy("标记流失"), requires_note=True),
-        Transition("reopen", {St.LOST}, St.LEAD, label=gettext_lazy("重新跟进")),
+        Transition("contact", {St.LEAD}, St.CONTACTED, label=cast(str, gettext_lazy("已联系"))),
+        Transition(
+            "visit", {St.LEAD, St.CONTACTED}, St.VISITED, label=cast(str, gettext_lazy("已到访营业部"))
+        ),
+        Transition("open_account", set(OPEN_STAGES), St.OPENED, label=cast(str, gettext_lazy("已开户"))),
+        Transition("fund", {St.OPENED}, St.FUNDED, label=cast(str, gettext_lazy("已入金"))),
+        Transition("activate", {St.FUNDED}, St.ACTIVE, label=cast(str, gettext_lazy("已活跃"))),
+        Transition(
+            "lose", set(OPEN_STAGES), St.LOST, label=cast(str, gettext_lazy("标记流失")), requires_note=True
+        ),
+        Transition("reopen", {St.LOST}, St.LEAD, label=cast(str, gettext_lazy("重新跟进"))),
     ],
 )
 

@@ -275,6 +275,11 @@ class ResearchPush(models.Model):
     def __str__(self) -> str:
         return f"{self.item_id} @ {self.created_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def channel_labels(self) -> str:
+        labels = dict(ResearchDelivery.Channel.choices)
+        return "、".join(str(labels.get(c, c)) for c in self.channels)
+
 
 class ResearchDelivery(models.Model):
     """Research delivered (or to be delivered) to one client through one channel, with the

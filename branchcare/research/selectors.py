@@ -8,8 +8,9 @@ Who reads what:
   published, withdrawn and expired items (the last two because they may have been delivered).
 
 Risk matching (适当性): an item rated R\\ *n* suits a client whose risk level is C\\ *m* with n ≤ m.
-A client without a risk level, or whose assessment has expired, is treated as C1 (only R1 research) —
-the conservative reading of the suitability rules until the client is (re)assessed.
+A client without a risk level is treated as C1 (only R1 research) until assessed. An expired assessment
+keeps its recorded level (as in the consultation suitability check) but the suitability result carries
+a warning asking for a re-assessment.
 """
 
 from __future__ import annotations
@@ -78,9 +79,9 @@ def _branch_q(user: Any, caps: tuple[str, ...], *, field: str = "branch") -> Q |
 
 
 def client_max_risk(client: Client) -> int:
-    """The highest product risk rank (1–5) suitable for ``client``; no or expired assessment → 1."""
+    """The highest product risk rank (1–5) suitable for ``client``; no risk level → 1."""
     level = client.risk_level or ""
-    if not level or client.risk_assessment_expired:
+    if not level:
         return 1
     return int(level[1:])
 

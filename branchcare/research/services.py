@@ -346,9 +346,10 @@ def attachment_delete(*, actor: Any, attachment: ResearchAttachment) -> None:
 def suitability_check(*, item: ResearchItem, client: Client, today: dt.date | None = None) -> dict[str, Any]:
     """Whether ``item`` may go to ``client`` (no queries beyond the loaded source).
 
-    Returns ``{"ok", "excluded", "reason", "item_risk", "client_risk", "source_valid", "checked_on"}``;
-    ``reason`` explains an exclusion in Chinese: the source is not valid (Art. 17), the item is not
-    published, or its risk rating is above the client's level (no / expired assessment → C1)."""
+    Returns ``{"ok", "excluded", "reason", "warning", "item_risk", "client_risk", "source_valid",
+    "checked_on"}``; ``reason`` explains an exclusion in Chinese: the source is not valid (Art. 17), the
+    item is not published, or its risk rating is above the client's level (no risk level → C1);
+    ``warning`` notes an expired risk assessment (the recorded level still applies)."""
     today = today or timezone.localdate()
     reasons: list[str] = []
     source_valid = item.source.is_valid_on(today)
@@ -361,16 +362,18 @@ def suitability_check(*, item: ResearchItem, client: Client, today: dt.date | No
     if item_rank > max_rank:
         if not client.risk_level:
             reasons.append(_("客户未做风险测评，只能接收 R1 级研究（本研究为 %(r)s）") % {"r": item.risk_rating})
-        elif client.risk_assessment_expired:
-            reasons.append(_("客户风险测评已过期，只能接收 R1 级研究（本研究为 %(r)s）") % {"r": item.risk_rating})
         else:
             reasons.append(
                 _("研究风险等级 %(r)s 高于客户风险承受能力 %(c)s") % {"r": item.risk_rating, "c": client.risk_level}
             )
+    warning = ""
+    if client.risk_level and client.risk_assessment_expired:
+        warning = _("客户风险测评已过期，请提醒客户重新测评")
     return {
         "ok": not reasons,
         "excluded": bool(reasons),
         "reason": "；".join(reasons),
+        "warning": warning,
         "item_risk": item.risk_rating,
         "client_risk": client.risk_level or "",
         "source_valid": source_valid,

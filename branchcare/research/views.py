@@ -163,7 +163,7 @@ def item_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "securities": list(item.securities.all()),
             "attachments": list(item.attachments.all()),
             "actions": [(t.name, t.label) for t in RESEARCH.available(item, user) if t.name != "expire"],
-            "history": list(history(item)),
+            "history": [(h, RESEARCH.label(h.from_state), RESEARCH.label(h.to_state)) for h in history(item)],
             "can_edit": can_write and item.state == ResearchItem.State.DRAFT,
             "attachment_form": AttachmentForm() if can_write and item.state == ResearchItem.State.DRAFT else None,
             "can_push": sel.can_push(user) and item.state == ResearchItem.State.PUBLISHED,

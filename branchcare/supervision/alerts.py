@@ -59,8 +59,9 @@ def branch_alerts(branch: Branch, now: dt.datetime) -> dict[int, PersonAlerts]:
     people = User.objects.in_bulk(
         {k[1] for k in counts}
         | set(
-            DailyMeasure.objects.filter(branch=branch, date=yesterday, measure__in=list(QUOTA_MEASURES))
-            .values_list("employee_id", flat=True)
+            DailyMeasure.objects.filter(
+                branch=branch, date=yesterday, measure__in=list(QUOTA_MEASURES)
+            ).values_list("employee_id", flat=True)
         )
     )
     for (_b, emp), person in counts.items():
@@ -99,7 +100,7 @@ def send_daily_alerts(*, now: dt.datetime | None = None) -> int:
     url = reverse("supervision:dashboard")
     for branch in Branch.objects.order_by("code"):
         per_person = branch_alerts(branch, now)
-        for emp_id, alerts in per_person.items():
+        for _emp_id, alerts in per_person.items():
             if not _claim(today, alerts.employee, "person", len(alerts.lines)):
                 continue
             notify(
@@ -137,4 +138,3 @@ def send_daily_alerts(*, now: dt.datetime | None = None) -> int:
             changes={"date": today.isoformat(), "people": len(per_person)},
         )
     return sent
-

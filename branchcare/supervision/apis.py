@@ -24,7 +24,7 @@ from branchcare.org.scope import branches_for
 
 from . import compliance as comp
 from . import live
-from .periods import KINDS, parse_date, period_for
+from .periods import KINDS, parse_date, period_for, pick
 from .selectors import assessed_roles, branch_for, is_company_view, scorecard_table, supervised_branches
 
 # --- serializers ----------------------------------------------------------------------------------------------
@@ -32,7 +32,7 @@ from .selectors import assessed_roles, branch_for, is_company_view, scorecard_ta
 
 class ScorecardItemSerializer(serializers.Serializer):
     measure = serializers.CharField(help_text="指标代码")
-    label = serializers.CharField(help_text="指标名称")
+    label = serializers.CharField(help_text="指标名称")  # type: ignore[assignment]
     unit = serializers.CharField(help_text="单位（% / 次 / 小时 / 分 …）")
     direction = serializers.ChoiceField(choices=["higher", "lower"], help_text="higher = 越高越好")
     weight = serializers.IntegerField()
@@ -50,7 +50,7 @@ class FigureSerializer(serializers.Serializer):
 
 class ScoreLineSerializer(serializers.Serializer):
     level = serializers.ChoiceField(choices=["person", "team", "branch"])
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     employee_id = serializers.IntegerField(allow_null=True)
     team_id = serializers.IntegerField(allow_null=True)
     total = serializers.FloatField(allow_null=True, help_text="综合得分（有数据指标的加权平均）")
@@ -63,14 +63,16 @@ class ScorecardSerializer(serializers.Serializer):
     period = serializers.CharField(help_text="week / month / quarter")
     first = serializers.DateField()
     last = serializers.DateField()
-    version_effective_from = serializers.DateField(allow_null=True, help_text="所用方案的生效日期；null = 系统默认")
+    version_effective_from = serializers.DateField(
+        allow_null=True, help_text="所用方案的生效日期；null = 系统默认"
+    )
     items = ScorecardItemSerializer(many=True)
     lines = ScoreLineSerializer(many=True)
 
 
 class CounterSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     column = serializers.ChoiceField(choices=["due", "done", "overdue"])
     count = serializers.IntegerField()
 
@@ -98,7 +100,7 @@ class BranchDashSerializer(serializers.Serializer):
 
 class BreachSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     count = serializers.IntegerField()
 
 
@@ -110,7 +112,7 @@ class DashboardSerializer(serializers.Serializer):
 
 class CheckSerializer(serializers.Serializer):
     code = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     rule = serializers.CharField()
     must_be_zero = serializers.BooleanField(help_text="为 true 时数量必须为 0")
     count = serializers.IntegerField()
@@ -118,7 +120,7 @@ class CheckSerializer(serializers.Serializer):
 
 class CheckRecordSerializer(serializers.Serializer):
     at = serializers.CharField(allow_null=True)
-    title = serializers.CharField()
+    title = serializers.CharField()  # type: ignore[assignment]
     detail = serializers.CharField()
     person = serializers.CharField()
     url = serializers.CharField()
@@ -151,8 +153,8 @@ class ScorecardView(APIView):
         params = clean_query_params(request.query_params, int_params=["branch"])
         branch = branch_for(viewer=request.user, branch_id=params.get("branch"))
         roles = dict(assessed_roles())
-        role = params.get("role") if params.get("role") in roles else next(iter(roles))
-        kind = params.get("period") if params.get("period") in KINDS else "month"
+        role = pick(params.get("role"), roles, next(iter(roles)))
+        kind = pick(params.get("period"), KINDS, "month")
         period = period_for(kind, parse_date(params.get("date"), timezone.localdate()))
         table = scorecard_table(branch=branch, role=role, period=period)
         lines = []
@@ -238,7 +240,12 @@ class DashboardView(APIView):
                 "uncovered_clients": r.uncovered,
                 "expired_assessments": r.expired,
                 "counters": [
-                    {"key": c.key, "label": str(c.label), "column": c.column, "count": r.live.counts.get(c.key, 0)}
+                    {
+                        "key": c.key,
+                        "label": str(c.label),
+                        "column": c.column,
+                        "count": r.live.counts.get(c.key, 0),
+                    }
                     for c in counters
                 ],
             }
@@ -292,7 +299,9 @@ class ComplianceChecksView(APIView):
     def get(self, request: AuthedRequest) -> Response:
         ids, now = _check_ids(request), timezone.now()
         return Response(
-            CheckSerializer([_check_data(c, c.query(ids, now).count()) for c in comp.checks()], many=True).data
+            CheckSerializer(
+                [_check_data(c, c.query(ids, now).count()) for c in comp.checks()], many=True
+            ).data
         )
 
 

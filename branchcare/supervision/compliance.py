@@ -16,7 +16,8 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -32,7 +33,7 @@ from branchcare.core.models import AuditLog
 from branchcare.org.capabilities import Cap
 from branchcare.org.models import User
 
-from .measures import DrillRow
+from .measures import TZ, DrillRow
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +74,11 @@ def _onsite_checks() -> Iterator[Check]:
     Advice = apps.get_model("onsite", "Advice")
 
     def delivered(branch_ids: Sequence[int]) -> QuerySet:
-        return Advice.objects.filter(order__branch_id__in=list(branch_ids), delivered_at__isnull=False).select_related(
-            "order__client", "consultant"
-        ).order_by("-delivered_at")
+        return (
+            Advice.objects.filter(order__branch_id__in=list(branch_ids), delivered_at__isnull=False)
+            .select_related("order__client", "consultant")
+            .order_by("-delivered_at")
+        )
 
     yield Check(
         code="advice_no_suitability",
@@ -108,8 +111,7 @@ def _onsite_checks() -> Iterator[Check]:
         (
             f
             for f in Advice._meta.get_fields()
-            if getattr(f, "related_model", None) is not None
-            and f.related_model._meta.app_label == "research"
+            if getattr(f, "related_model", None) is not None and f.related_model._meta.app_label == "research"
         ),
         None,
     )
@@ -150,38 +152,40 @@ def _onsite_checks() -> Iterator[Check]:
 
 
 def _research_checks() -> Iterator[Check]:
-    """Research delivered from a source not licensed on the delivery day."""
+    """Research delivered from a source not licensed on the delivery day (``ResearchSource.is_valid_on``
+    expressed as a query: inactive; or external without a licence number, without a contract period, or
+    delivered outside it)."""
     Delivery = apps.get_model("research", "ResearchDelivery")
     Source = apps.get_model("research", "ResearchSource")
-    if not hasattr(Source, "is_valid_on"):
-        return
-    path = _field_path(Delivery, Source)
-    if path is None:
-        return
-    branch_path = _field_path(Delivery, apps.get_model("org", "Branch")) or "branch"
-    at_field = next(
-        (n for n in ("delivered_at", "sent_at", "created_at") if _has_field(Delivery, n)), None
-    )
+    external = Source.Kind.EXTERNAL
+    src = "item__source__"
 
     def query(ids: Sequence[int], now: dt.datetime) -> QuerySet:
-        qs = Delivery._default_manager.filter(**{f"{branch_path}__in": list(ids)}).select_related(path)
-        if at_field:
-            qs = qs.order_by(f"-{at_field}")
-        bad = []
-        for d in qs[:5000]:
-            source = _follow(d, path)
-            when = getattr(d, at_field) if at_field else now
-            day = timezone.localtime(when).date() if isinstance(when, dt.datetime) else when
-            if source is not None and not source.is_valid_on(day):
-                bad.append(d.pk)
-        return Delivery._default_manager.filter(pk__in=bad)
+        day = F("_day")
+        invalid = Q(**{f"{src}active": False}) | (
+            Q(**{f"{src}kind": external})
+            & (
+                Q(**{f"{src}licence_no": ""})
+                | Q(**{f"{src}contract_start__isnull": True, f"{src}contract_end__isnull": True})
+                | Q(**{f"{src}contract_start__gt": day})
+                | Q(**{f"{src}contract_end__lt": day})
+            )
+        )
+        return (
+            Delivery.objects.filter(branch_id__in=list(ids), delivered_at__isnull=False)
+            .annotate(_day=TruncDate("delivered_at", tzinfo=TZ))
+            .filter(invalid)
+            .select_related("item__source", "client", "delivered_by")
+            .order_by("-delivered_at")
+        )
 
     def describe(d: Any) -> DrillRow:
-        when = getattr(d, at_field) if at_field else None
         return DrillRow(
-            at=timezone.localtime(when) if isinstance(when, dt.datetime) else when,
-            title=str(d),
-            detail=str(_follow(d, path) or ""),
+            at=timezone.localtime(d.delivered_at),
+            title=f"{d.item.title} → {d.client}",
+            detail=f"{d.item.source}：{d.item.source.invalid_reason(timezone.localtime(d.delivered_at).date())}",
+            person=str(d.delivered_by or "—"),
+            status=d.get_channel_display(),
         )
 
     yield Check(
@@ -194,46 +198,99 @@ def _research_checks() -> Iterator[Check]:
     )
 
 
-def _has_field(model: Any, name: str) -> bool:
-    try:
-        model._meta.get_field(name)
-    except Exception:  # noqa: BLE001 - FieldDoesNotExist
-        return False
-    return True
+def _offsite_checks() -> Iterator[Check]:
+    """Complaints past their deadline, return-visit rules met per rule kind, inquiry records near their
+    retention limit."""
+    Inquiry = apps.get_model("offsite", "Inquiry")
+    ReturnVisit = apps.get_model("offsite", "ReturnVisit")
+    Rule = apps.get_model("offsite", "ReturnVisitRule")
+    open_states = [Inquiry.State.NEW, Inquiry.State.ASSIGNED, Inquiry.State.IN_PROGRESS]
 
+    def describe_inquiry(i: Any) -> DrillRow:
+        due = i.regulatory_due or i.resolution_due
+        return DrillRow(
+            at=timezone.localtime(due) if due else None,
+            title=f"{i.get_kind_display()} #{i.pk} · {i.subject}",
+            detail=i.party_name,
+            person=str(i.assignee or "—"),
+            status=i.get_state_display(),
+            url=_url("offsite:inquiry_detail", i.pk),
+        )
 
-def _field_path(model: Any, target: Any, depth: int = 3) -> str | None:
-    """The shortest forward FK path from ``model`` to ``target`` (``item__source``), or None."""
-    frontier: list[tuple[Any, str]] = [(model, "")]
-    for _level in range(depth):
-        nxt = []
-        for m, prefix in frontier:
-            for f in m._meta.get_fields():
-                if not (getattr(f, "many_to_one", False) or getattr(f, "one_to_one", False)) or f.auto_created:
-                    continue
-                name = f"{prefix}__{f.name}" if prefix else f.name
-                if f.related_model is target:
-                    return name
-                nxt.append((f.related_model, name))
-        frontier = nxt
-    return None
+    yield Check(
+        code="complaints_past_deadline",
+        label=_("超过办结期限仍未办结的投诉"),
+        rule=_("投诉必须在办结期限（及监管答复期限）内办结，本项必须为 0。"),
+        must_be_zero=True,
+        query=lambda ids, now: (
+            Inquiry.objects.filter(
+                branch_id__in=list(ids), kind=Inquiry.Kind.COMPLAINT, state__in=open_states
+            )
+            .filter(Q(resolution_due__lt=now) | Q(regulatory_due__lt=now))
+            .select_related("client", "assignee")
+            .order_by("resolution_due", "pk")
+        ),
+        describe=describe_inquiry,
+    )
 
+    def describe_visit(v: Any) -> DrillRow:
+        return DrillRow(
+            at=v.due_on,
+            title=f"{v.rule} · {v.client}",
+            person=str(v.assignee or "—"),
+            status=v.get_state_display(),
+            url=_url("offsite:revisit_detail", v.pk),
+        )
 
-def _follow(obj: Any, path: str) -> Any:
-    for part in path.split("__"):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return None
-    return obj
+    for kind, label in Rule.Kind.choices:
+
+        def missed(ids: Sequence[int], now: dt.datetime, kind: str = kind) -> QuerySet:
+            today = now.astimezone(TZ).date()
+            return (
+                ReturnVisit.objects.filter(branch_id__in=list(ids), rule__kind=kind)
+                .annotate(_done_day=TruncDate("completed_at", tzinfo=TZ))
+                .filter(
+                    Q(state=ReturnVisit.State.OPEN, due_on__lt=today)
+                    | Q(state=ReturnVisit.State.DONE, _done_day__gt=F("due_on"))
+                )
+                .select_related("client", "assignee", "rule")
+                .order_by("due_on", "pk")
+            )
+
+        yield Check(
+            code=f"return_visit_{kind}",
+            label=_("回访规则“%(r)s”未按期完成") % {"r": label},
+            rule=_("按该规则生成的回访任务须在期限内完成；列出逾期未完成或超期完成的任务。"),
+            must_be_zero=False,
+            query=missed,
+            describe=describe_visit,
+        )
+
+    yield Check(
+        code="inquiries_near_retention",
+        label=_("即将到达保存期限的咨询投诉记录"),
+        rule=_("保存期限在 %(d)s 天内届满的咨询与投诉记录，供归档或延长保存。") % {"d": RETENTION_WARN_DAYS},
+        must_be_zero=False,
+        query=lambda ids, now: (
+            Inquiry.objects.filter(
+                branch_id__in=list(ids),
+                retention_until__isnull=False,
+                retention_until__lte=now.astimezone(TZ).date() + dt.timedelta(days=RETENTION_WARN_DAYS),
+            )
+            .select_related("client", "assignee")
+            .order_by("retention_until", "pk")
+        ),
+        describe=describe_inquiry,
+    )
 
 
 def checks() -> list[Check]:
     """Every check whose source app exists."""
     out: list[Check] = []
-    for provider in (_onsite_checks, _research_checks):
+    for provider in (_onsite_checks, _research_checks, _offsite_checks):
         try:
             out.extend(provider())
-        except (ImportError, LookupError) as exc:
+        except (ImportError, LookupError, AttributeError) as exc:
             logger.debug("compliance checks of %s omitted: %s", provider.__name__, exc)
     return out
 
@@ -317,7 +374,9 @@ def client_history(*, viewer: User, client: Client, now: dt.datetime | None = No
 
     events = timeline.events_for_client(client=client, viewer=viewer, start=EPOCH, end=now, limit=100_000)
     lines = [
-        HistoryLine(timezone.localtime(e.at), kind_label(e.kind), clean(str(e.title)), clean(str(e.detail)), e.actor)
+        HistoryLine(
+            timezone.localtime(e.at), kind_label(e.kind), clean(str(e.title)), clean(str(e.detail)), e.actor
+        )
         for e in events
     ]
     try:

@@ -59,7 +59,9 @@ def scorecard_rows(table: ScorecardTable) -> tuple[list[str], list[list[Any]]]:
         row: list[Any] = [
             level_names[line.level],
             line.label,
-            (line.employee.team.name if line.employee and line.employee.team else "") if line.level == "person" else "",
+            (line.employee.team.name if line.employee and line.employee.team else "")
+            if line.level == "person"
+            else "",
         ]
         for item in items:
             fig = line.figures.get(item.measure.code)
@@ -75,7 +77,9 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
     base = ParagraphStyle("base", fontName=font, fontSize=8.5, leading=11, wordWrap="CJK")
     return {
         "base": base,
-        "title": ParagraphStyle("title", parent=base, fontSize=15, leading=21, alignment=TA_CENTER, spaceAfter=4),
+        "title": ParagraphStyle(
+            "title", parent=base, fontSize=15, leading=21, alignment=TA_CENTER, spaceAfter=4
+        ),
         "meta": ParagraphStyle("meta", parent=base, fontSize=9, leading=13, alignment=TA_CENTER),
         "h2": ParagraphStyle("h2", parent=base, fontSize=11, leading=16, spaceBefore=8, spaceAfter=4),
     }
@@ -85,7 +89,9 @@ def _p(text: Any, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(str(text if text is not None else "")).replace("\n", "<br/>"), style)
 
 
-def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]], style: ParagraphStyle, widths: Any = None) -> Table:
+def _table(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], style: ParagraphStyle, widths: Any = None
+) -> Table:
     data = [[_p(h, style) for h in headers]] + [[_p(c, style) for c in r] for r in rows]
     t = Table(data, repeatRows=1, colWidths=widths)
     t.setStyle(
@@ -124,7 +130,9 @@ def scorecard_pdf(table: ScorecardTable, *, role_label: str) -> bytes:
     )  # fmt: skip
     headers, rows = scorecard_rows(table)
     version = (
-        "系统默认方案" if table.version.is_default else f"{table.version.effective_from:%Y-%m-%d} 起生效的方案"
+        "系统默认方案"
+        if table.version.is_default
+        else f"{table.version.effective_from:%Y-%m-%d} 起生效的方案"
     )
     story: list = [
         _p(f"{table.branch.name} {role_label}考核结果", st["title"]),
@@ -153,7 +161,15 @@ HISTORY_HEADERS = ["时间", "类别", "事项", "内容", "经办人"]
 def history_rows(history: ClientHistory) -> list[list[Any]]:
     rows: list[list[Any]] = []
     for line in history.lines:
-        rows.append([line.at.strftime("%Y-%m-%d %H:%M") if line.at else "", line.kind, line.title, line.detail, line.actor])
+        rows.append(
+            [
+                line.at.strftime("%Y-%m-%d %H:%M") if line.at else "",
+                line.kind,
+                line.title,
+                line.detail,
+                line.actor,
+            ]
+        )
     for line in history.audit:
         rows.append(
             [line.at.strftime("%Y-%m-%d %H:%M") if line.at else "", f"审计：{line.kind}", line.title, line.detail,
@@ -192,6 +208,12 @@ def history_pdf(history: ClientHistory) -> bytes:
 
 def history_rows_only(lines: Iterable[Any]) -> list[list[Any]]:
     return [
-        [line.at.strftime("%Y-%m-%d %H:%M") if line.at else "", line.kind, line.title, line.detail, line.actor]
+        [
+            line.at.strftime("%Y-%m-%d %H:%M") if line.at else "",
+            line.kind,
+            line.title,
+            line.detail,
+            line.actor,
+        ]
         for line in lines
     ]

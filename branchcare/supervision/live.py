@@ -12,22 +12,25 @@ nightly job), not from scanning visits per request; expired risk assessments are
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import FieldError
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.http import Http404
-from django.utils.translation import gettext_lazy as _
 
 from branchcare.clients.models import Client
-from branchcare.org.models import Branch, User
+from branchcare.org.capabilities import Cap
+from branchcare.org.models import Branch, Role, User
 
 from . import measures as registry
 from .measures import TZ, DrillRow, day_end
 from .models import DailyMeasure
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,10 @@ class LiveSource:
         if not isinstance(self.employee, str):
             qs = qs.annotate(_emp=self.employee)
         return qs
+
+    @property
+    def has_overdue(self) -> bool:
+        return any(c.column == "overdue" for c in self.counters)
 
     @property
     def emp_field(self) -> str:
@@ -100,9 +107,9 @@ def _load() -> None:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
             if exc.name != module:
-                raise
-        except (ImportError, LookupError):
-            continue
+                logger.warning("live counters of %s not loaded: %s", label, exc)
+        except Exception as exc:  # noqa: BLE001 - a source app changed under us: skip its counters
+            logger.warning("live counters of %s not loaded: %s", label, exc)
 
 
 def counter(key: str) -> tuple[LiveSource, Counter]:
@@ -124,10 +131,7 @@ class PersonLive:
 
     def total(self, column: str) -> int:
         return sum(
-            self.counts.get(c.key, 0)
-            for s in sources().values()
-            for c in s.counters
-            if c.column == column
+            self.counts.get(c.key, 0) for s in sources().values() for c in s.counters if c.column == column
         )
 
     @property
@@ -147,17 +151,11 @@ def live_counts(branch_ids: Sequence[int], now: dt.datetime) -> dict[tuple[int, 
     """(branch id, employee id) → today's counters, one grouped query per source."""
     out: dict[tuple[int, int], PersonLive] = {}
     for source in sources().values():
-        annotations = {c.key: Count("pk", filter=c.q(now)) for c in source.counters}
-        any_q = Q()
-        for c in source.counters:
-            any_q |= c.q(now)
-        rows = (
-            source.base(branch_ids, now)
-            .filter(any_q)
-            .values(f"{source.branch_field}_id", source.emp_field)
-            .annotate(**annotations)
-            .order_by()
-        )
+        try:
+            rows = _source_rows(source, branch_ids, now)
+        except FieldError as exc:  # a source app changed under us: show the others
+            logger.error("live counters of %s failed: %s", source.key, exc)
+            continue
         for row in rows:
             emp = row[source.emp_field]
             if emp is None:
@@ -167,6 +165,21 @@ def live_counts(branch_ids: Sequence[int], now: dt.datetime) -> dict[tuple[int, 
             for c in source.counters:
                 person.counts[c.key] = person.counts.get(c.key, 0) + row[c.key]
     return out
+
+
+def _source_rows(source: LiveSource, branch_ids: Sequence[int], now: dt.datetime) -> list[dict[str, Any]]:
+    """One grouped query: every counter of ``source`` per (branch, employee)."""
+    annotations = {c.key: Count("pk", filter=c.q(now)) for c in source.counters}
+    any_q = Q()
+    for c in source.counters:
+        any_q |= c.q(now)
+    return list(
+        source.base(branch_ids, now)
+        .filter(any_q)
+        .values(f"{source.branch_field}_id", source.emp_field)
+        .annotate(**annotations)
+        .order_by()
+    )
 
 
 def live_items(
@@ -247,13 +260,19 @@ def expired_q(today: dt.date) -> Q:
 def expired_assessments(branch_ids: Sequence[int], today: dt.date) -> dict[tuple[int, int], int]:
     """(branch, manager) → active clients whose risk assessment is missing or expired."""
     rows = (
-        Client.objects.filter(branch_id__in=list(branch_ids), status=Client.Status.ACTIVE, manager__isnull=False)
+        Client.objects.filter(
+            branch_id__in=list(branch_ids), status=Client.Status.ACTIVE, manager__isnull=False
+        )
         .filter(expired_q(today))
         .values("branch_id", "manager_id")
         .annotate(n=Count("pk"))
         .order_by()
     )
     return {(r["branch_id"], r["manager_id"]): r["n"] for r in rows}
+
+
+# Staff listed on the dashboard even with nothing due today: everyone who serves clients.
+SERVING = {Cap.ONSITE_SERVE, Cap.ADVICE_WRITE, Cap.PREMIUM_SERVE, Cap.OFFSITE_HANDLE, Cap.PROSPECTS_DEVELOP}
 
 
 @dataclass
@@ -286,11 +305,22 @@ def dashboard(*, branches: Sequence[Branch], now: dt.datetime) -> list[BranchDas
     uncovered, coverage_days = uncovered_clients(ids)
     expired = expired_assessments(ids, today)
     keys = set(live) | set(uncovered) | set(expired)
+    role_ids = [
+        pk for pk, caps in Role.objects.values_list("pk", "capabilities") if set(caps or []) & SERVING
+    ]
+    staff = (
+        User.objects.filter(branch_id__in=ids, is_active=True, roles__in=role_ids)
+        .values_list("branch_id", "pk")
+        .distinct()
+    )
+    keys |= set(staff)
     people = User.objects.in_bulk({k[1] for k in keys})
     out = []
     for b in branches:
         rows = []
-        for key in sorted((k for k in keys if k[0] == b.pk), key=lambda k: (people[k[1]].username if k[1] in people else "")):
+        for key in sorted(
+            (k for k in keys if k[0] == b.pk), key=lambda k: people[k[1]].username if k[1] in people else ""
+        ):
             if key[1] not in people:
                 continue
             rows.append(
@@ -312,4 +342,3 @@ def dashboard(*, branches: Sequence[Branch], now: dt.datetime) -> list[BranchDas
                 bd.counts[k] = bd.counts.get(k, 0) + v
         out.append(bd)
     return out
-

@@ -86,18 +86,19 @@ class Measure:
     help: Any = ""
     source: str = "onsite"
     order: int = 100
+    scale: float = 1.0  # multiplies a count or mean (e.g. 0.0001 to show 元 as 万元)
 
     def value(self, num: float, den: float, samples: Sequence[float] = ()) -> float | None:
         """The measure's value from summed numerator / denominator (or samples for a median)."""
         if self.kind == "count":
-            return round(num, 2)
+            return round(num * self.scale, 2)
         if self.kind == "median":
             return round(statistics.median(samples), 2) if samples else None
         if not den:
             return None
         if self.kind == "rate":
             return round(num / den * 100, 2)
-        return round(num / den, 2)
+        return round(num / den * self.scale, 2)
 
     def count_for(self, part: str, num: float, den: float) -> float | None:
         """The number a drill-down of ``part`` must list (None when that part is not a record list)."""
@@ -164,7 +165,7 @@ def load() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != module:
                 logger.warning("measures of %s not loaded: %s", label, exc)
-        except (ImportError, LookupError) as exc:  # the source app changed under us: skip its measures
+        except Exception as exc:  # noqa: BLE001 - a source app changed under us: skip its measures
             logger.warning("measures of %s not loaded: %s", label, exc)
 
 

@@ -148,7 +148,9 @@ event_measure(
 )
 
 
-def _quota_measure(code: str, label: Any, model: type, quota_field: str, describe: Any, order: int) -> Measure:
+def _quota_measure(
+    code: str, label: Any, model: type, quota_field: str, describe: Any, order: int
+) -> Measure:
     """Records done (all of them, planned or not) against the day's quota from the plan."""
     basis = Basis(
         model=model,
@@ -164,8 +166,9 @@ def _quota_measure(code: str, label: Any, model: type, quota_field: str, describ
         }
         quotas = {
             (m, d): float(q or 0)
-            for m, d, q in VisitPlan.objects.filter(branch=branch, date__gte=first, date__lte=last)
-            .values_list("manager_id", "date", quota_field)
+            for m, d, q in VisitPlan.objects.filter(
+                branch=branch, date__gte=first, date__lte=last
+            ).values_list("manager_id", "date", quota_field)
         }
         for key in set(done) | set(quotas):
             yield MeasureRow(key[0], key[1], done.get(key, 0.0), quotas.get(key, 0.0))
@@ -180,7 +183,9 @@ def _quota_measure(code: str, label: Any, model: type, quota_field: str, describ
                 .select_related("manager")
                 .order_by("-date", "manager_id")
             )
-        return basis.drill(branch=branch, employee_ids=employee_ids, first=first, last=last, part=part, now=now)
+        return basis.drill(
+            branch=branch, employee_ids=employee_ids, first=first, last=last, part=part, now=now
+        )
 
     return register(
         Measure(
@@ -238,7 +243,7 @@ def _covered_q(branch: Any, as_of: dt.date) -> Q:
     for tier in (Client.Tier.LARGE, Client.Tier.MEDIUM, Client.Tier.SMALL):
         start = end - dt.timedelta(days=standard.contact_interval_days(tier))
         recent = Visit.objects.filter(client=OuterRef("pk"), at__gte=start, at__lt=end)
-        q |= Q(tier=tier) & Exists(recent)
+        q |= Q(Q(tier=tier), Exists(recent))
     return q
 
 
@@ -494,4 +499,3 @@ event_measure(
     ),
     describe=describe_followup,
 )
-

@@ -15,7 +15,9 @@ class DailyMeasure(models.Model):
     """One measure of one employee on one day: ``numerator`` / ``denominator`` (and for medians the
     samples), as computed from the source records by the nightly rollup. Periods are sums of days."""
 
-    branch = models.ForeignKey("org.Branch", verbose_name=_("营业部"), on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey(
+        "org.Branch", verbose_name=_("营业部"), on_delete=models.CASCADE, related_name="+"
+    )
     employee = models.ForeignKey(STAFF, verbose_name=_("员工"), on_delete=models.CASCADE, related_name="+")
     date = models.DateField(_("日期"))
     measure = models.CharField(_("指标"), max_length=40)
@@ -43,7 +45,9 @@ class DailyMeasure(models.Model):
 class RollupRun(models.Model):
     """When a branch's rollups were last recomputed for a date range (shown as "数据截至")."""
 
-    branch = models.ForeignKey("org.Branch", verbose_name=_("营业部"), on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey(
+        "org.Branch", verbose_name=_("营业部"), on_delete=models.CASCADE, related_name="+"
+    )
     first = models.DateField(_("起始日期"))
     last = models.DateField(_("截止日期"))
     rows = models.PositiveIntegerField(_("行数"), default=0)
@@ -64,7 +68,9 @@ class Scorecard(models.Model):
     first day of a month) until the next version. A period is scored with the version in force on its
     first day, so a change made during a period applies from the next period only."""
 
-    branch = models.ForeignKey("org.Branch", verbose_name=_("营业部"), on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey(
+        "org.Branch", verbose_name=_("营业部"), on_delete=models.CASCADE, related_name="+"
+    )
     role = models.CharField(_("角色"), max_length=32)
     effective_from = models.DateField(_("生效日期"))
     note = models.CharField(_("调整说明"), max_length=200, blank=True)
@@ -78,7 +84,9 @@ class Scorecard(models.Model):
         verbose_name_plural = _("考核方案")
         ordering = ["branch", "role", "-effective_from"]
         constraints = [
-            models.UniqueConstraint(fields=["branch", "role", "effective_from"], name="scorecard_unique_version")
+            models.UniqueConstraint(
+                fields=["branch", "role", "effective_from"], name="scorecard_unique_version"
+            )
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -71,3 +72,8 @@ def parse_date(value: str | None, default: dt.date) -> dt.date:
         return dt.date.fromisoformat(value) if value else default
     except ValueError:
         return default
+
+
+def pick(value: str | None, choices: Any, default: str) -> str:
+    """``value`` when it is one of ``choices`` (a container of strings), else ``default``."""
+    return value if value is not None and value in choices else default

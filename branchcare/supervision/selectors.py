@@ -120,9 +120,7 @@ def period_figures(
             fig.add(PeriodFigure(all_m[code], num, den, [float(s) for s in samples or []]))
     if snapshots:
         latest = dict(
-            DailyMeasure.objects.filter(
-                branch=branch, date__gte=first, date__lte=last, measure__in=snapshots
-            )
+            DailyMeasure.objects.filter(branch=branch, date__gte=first, date__lte=last, measure__in=snapshots)
             .values("measure")
             .annotate(d=Max("date"))
             .values_list("measure", "d")
@@ -187,9 +185,7 @@ class CardVersion:
 
 def _default_version(role: str) -> CardVersion:
     all_m = registry.all_measures()
-    items = [
-        CardItem(all_m[c], w, t, th) for c, w, t, th in DEFAULT_SCORECARDS.get(role, []) if c in all_m
-    ]
+    items = [CardItem(all_m[c], w, t, th) for c, w, t, th in DEFAULT_SCORECARDS.get(role, []) if c in all_m]
     return CardVersion(role=role, effective_from=None, items=items)
 
 
@@ -313,7 +309,9 @@ def scorecard_table(*, branch: Branch, role: str, period: Period) -> ScorecardTa
         ScoreLine(branch.name, "branch", sum_figures((figs.get(m.pk, {}) for m in members), codes), version)
         .compute()
     )  # fmt: skip
-    return ScorecardTable(branch=branch, role=role, period=period, version=version, members=members, lines=lines)
+    return ScorecardTable(
+        branch=branch, role=role, period=period, version=version, members=members, lines=lines
+    )
 
 
 def score_trend(*, branch: Branch, role: str, kind: str, day: dt.date, n: int = 6) -> dict[str, Any]:

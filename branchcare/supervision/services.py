@@ -12,10 +12,12 @@ its first day). A version still in the future may be edited in place; versions i
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import FieldError
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +31,7 @@ from . import measures as registry
 from .models import DailyMeasure, RollupRun, Scorecard, ScorecardItem
 from .periods import month_start, next_month_start
 
+logger = logging.getLogger(__name__)
 MAX_RANGE_DAYS = 400
 
 # role -> [(measure, weight, target, threshold)]; the scorecard in force before any saved version.
@@ -48,6 +51,22 @@ DEFAULT_SCORECARDS: dict[str, list[tuple[str, int, float, float]]] = {
         ("rework_rate", 15, 0, 30),
         ("advice_rating", 20, 5, 3),
         ("orders_late_held", 10, 0, 5),
+    ],
+    "agent": [
+        ("inquiry_ontime", 35, 100, 80),
+        ("inquiry_first_response", 20, 100, 80),
+        ("return_visit_completion", 25, 100, 70),
+        ("inquiry_satisfaction", 20, 5, 3),
+    ],
+    "broker": [
+        ("premium_ontime", 30, 100, 80),
+        ("premium_first_response", 20, 100, 80),
+        ("prospects_converted", 30, 10, 0),
+        ("prospects_assets", 20, 50, 0),
+    ],
+    "researcher": [
+        ("research_output", 50, 20, 0),
+        ("recommendation_hit_rate", 50, 60, 20),
     ],
 }
 ROLE_LABELS = {"manager": "客户经理", "consultant": "投资顾问", "broker": "经纪人", "agent": "客服专员",
@@ -77,8 +96,16 @@ def rollup_recompute(
     all_measures = registry.all_measures()
     chosen = [all_measures[c] for c in codes if c in all_measures] if codes else list(all_measures.values())
     rows: list[DailyMeasure] = []
+    done: list[str] = []
     for measure in chosen:
-        for r in measure.compute(branch, first, last, now):
+        try:
+            with transaction.atomic():  # a savepoint: one source app's failure leaves the others intact
+                computed = list(measure.compute(branch, first, last, now))
+        except (FieldError, DatabaseError) as exc:
+            logger.error("measure %s of branch %s not computed: %s", measure.code, branch.pk, exc)
+            continue
+        done.append(measure.code)
+        for r in computed:
             if not (r.numerator or r.denominator or r.samples):
                 continue
             rows.append(
@@ -93,9 +120,7 @@ def rollup_recompute(
                     samples=list(r.samples),
                 )
             )
-    DailyMeasure.objects.filter(
-        branch=branch, date__gte=first, date__lte=last, measure__in=[m.code for m in chosen]
-    ).delete()
+    DailyMeasure.objects.filter(branch=branch, date__gte=first, date__lte=last, measure__in=done).delete()
     DailyMeasure.objects.bulk_create(rows, batch_size=2000)
     RollupRun.objects.create(branch=branch, first=first, last=last, rows=len(rows))
     if actor is not None:
@@ -113,7 +138,10 @@ def rollup_recompute(
 
 def rollup_request(*, actor: User, branch: Branch, first: dt.date, last: dt.date) -> int:
     """A director's on-demand recompute of their branch (Cap.SUPERVISE in that branch)."""
-    if not actor.has_cap(Cap.SUPERVISE) or not branches_for(actor, Cap.SUPERVISE).filter(pk=branch.pk).exists():
+    if (
+        not actor.has_cap(Cap.SUPERVISE)
+        or not branches_for(actor, Cap.SUPERVISE).filter(pk=branch.pk).exists()
+    ):
         raise DomainError(_("您没有重算该营业部考核数据的权限。"), code="forbidden")
     return rollup_recompute(branch=branch, first=first, last=last, actor=actor)
 

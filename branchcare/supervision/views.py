@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +28,7 @@ from . import compliance as comp
 from . import exports, live
 from . import measures as registry
 from .measures import TZ
-from .periods import KINDS, parse_date, period_for
+from .periods import KINDS, parse_date, period_for, pick
 from .selectors import (
     assessed_roles,
     branch_for,
@@ -70,27 +71,32 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
     ids = [b.pk for b in branches]
     dash = live.dashboard(branches=branches, now=now)
     srcs = live.sources()
-    columns = [(s, c) for s in srcs.values() for c in s.counters]
+
+    def groups(counts: dict[str, int], bkey: int, emp: int | None) -> list[dict[str, Any]]:
+        """Per source: {column: (counter, count, url)} for its due / done / overdue counters."""
+        out = []
+        for source in srcs.values():
+            cells = {
+                c.column: (c, counts.get(c.key, 0), _q("supervision:dashboard_items", key=c.key, branch=bkey,
+                                                       employee=emp))
+                for c in source.counters
+            }  # fmt: skip
+            out.append({"source": source, **cells})
+        return out
+
     for bd in dash:
         bkey = bd.branch.pk
         bd.people = [  # type: ignore[attr-defined]
             {
                 "row": r,
-                "cells": [
-                    (c, r.live.counts.get(c.key, 0),
-                     _q("supervision:dashboard_items", key=c.key, branch=bkey, employee=r.employee.pk))
-                    for _s, c in columns
-                ],
+                "groups": groups(r.live.counts, bkey, r.employee.pk),
                 "uncovered_url": _q("supervision:dashboard_items", key="uncovered", branch=bkey,
                                     employee=r.employee.pk),
                 "expired_url": _q("supervision:dashboard_items", key="expired", branch=bkey, employee=r.employee.pk),
             }
             for r in bd.rows
         ]  # fmt: skip
-        bd.totals = [  # type: ignore[attr-defined]
-            (c, bd.counts.get(c.key, 0), _q("supervision:dashboard_items", key=c.key, branch=bkey))
-            for _s, c in columns
-        ]
+        bd.totals = groups(bd.counts, bkey, None)  # type: ignore[attr-defined]
         bd.url = _q("supervision:dashboard", branch=bkey)  # type: ignore[attr-defined]
     scope_branch = branches[0].pk if mode == "branch" else None
     breaches = [
@@ -106,7 +112,6 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
             "dash": dash,
             "branch": branches[0] if mode == "branch" and branches else None,
             "sources": list(srcs.values()),
-            "columns": columns,
             "breaches": breaches,
             "total_uncovered": sum(bd.uncovered for bd in dash),
             "total_expired": sum(bd.expired for bd in dash),
@@ -147,7 +152,9 @@ def dashboard_items_view(request: AuthedRequest) -> HttpResponse:
         if employee is None:
             raise Http404
     if key in ("uncovered", "expired"):
-        return _client_items(request, key=key, branch_ids=branch_ids, employee=employee, scope_label=scope_label, now=now)
+        return _client_items(
+            request, key=key, branch_ids=branch_ids, employee=employee, scope_label=scope_label, now=now
+        )
     source, counter, qs = live.live_items(
         key=key, branch_ids=branch_ids, employee_ids=[employee.pk] if employee else None, now=now
     )
@@ -191,9 +198,7 @@ def _client_items(request: AuthedRequest, *, key: str, branch_ids: list[int], em
         for b in Branch.objects.filter(pk__in=branch_ids):
             if b.pk not in days:
                 continue
-            emp_ids = [employee.pk] if employee else list(
-                b.staff.values_list("pk", flat=True)
-            )
+            emp_ids = [employee.pk] if employee else list(b.staff.values_list("pk", flat=True))
             parts.append(coverage_drill(branch=b, employee_ids=emp_ids, first=days[b.pk], last=days[b.pk],
                                         part="uncovered", now=now).values_list("pk", flat=True))  # fmt: skip
         pks: list[int] = [pk for p in parts for pk in p]
@@ -222,8 +227,8 @@ def _client_items(request: AuthedRequest, *, key: str, branch_ids: list[int], em
 def _scorecard_params(request: AuthedRequest) -> tuple[Any, str, Any]:
     branch = branch_for(viewer=request.user, branch_id=request.GET.get("branch"))
     roles = dict(assessed_roles())
-    role = request.GET.get("role") if request.GET.get("role") in roles else next(iter(roles))
-    kind = request.GET.get("period") if request.GET.get("period") in KINDS else "month"
+    role = pick(request.GET.get("role"), roles, next(iter(roles)))
+    kind = pick(request.GET.get("period"), KINDS, "month")
     period = period_for(kind, parse_date(request.GET.get("date"), timezone.localdate()))
     return branch, role, period
 
@@ -302,7 +307,7 @@ def scorecards_view(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_cap(Cap.SUPERVISE)
 @require_GET
-def scorecards_xlsx_view(request: AuthedRequest) -> HttpResponse:
+def scorecards_xlsx_view(request: AuthedRequest) -> HttpResponseBase:
     branch, role, period = _scorecard_params(request)
     table = scorecard_table(branch=branch, role=role, period=period)
     headers, rows = exports.scorecard_rows(table)
@@ -376,10 +381,12 @@ def scorecard_config_view(request: AuthedRequest) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
     branch = branch_for(viewer=request.user, branch_id=source.get("branch"))
     roles = dict(assessed_roles())
-    role = source.get("role") if source.get("role") in roles else next(iter(roles))
+    role = pick(source.get("role"), roles, next(iter(roles)))
     today = timezone.localdate()
     versions = scorecard_versions(branch, role)
-    current = next((v for v in versions if v.effective_from is None or v.effective_from <= today), versions[-1])
+    current = next(
+        (v for v in versions if v.effective_from is None or v.effective_from <= today), versions[-1]
+    )
     earliest = earliest_effective(today)
     error = None
     if request.method == "POST":
@@ -407,7 +414,8 @@ def scorecard_config_view(request: AuthedRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("考核方案已保存，自 %(d)s 起生效；本期及以前的评分不变。") % {"d": card.effective_from.isoformat()},
+                _("考核方案已保存，自 %(d)s 起生效；本期及以前的评分不变。")
+                % {"d": card.effective_from.isoformat()},
             )
             return redirect(_q("supervision:scorecard_config", branch=branch.pk, role=role))
     base = versions[0] if versions[0].effective_from and versions[0].effective_from > today else current
@@ -435,7 +443,9 @@ def scorecard_config_view(request: AuthedRequest) -> HttpResponse:
             "earliest": earliest,
             "error": error,
             "note": request.POST.get("note", "") if error else "",
-            "effective_from": request.POST.get("effective_from", earliest.isoformat()) if error else earliest.isoformat(),
+            "effective_from": request.POST.get("effective_from", earliest.isoformat())
+            if error
+            else earliest.isoformat(),
             "today": today,
         },
     )
@@ -515,12 +525,16 @@ def history_find_view(request: AuthedRequest) -> HttpResponse:
 
     client_no = (request.GET.get("client_no") or "").replace("\x00", "").strip()[:20]
     found = (
-        client_base_qs(viewer=request.user, capability=Cap.COMPLIANCE_REVIEW).filter(client_no=client_no).first()
+        client_base_qs(viewer=request.user, capability=Cap.COMPLIANCE_REVIEW)
+        .filter(client_no=client_no)
+        .first()
         if client_no
         else None
     )
     if found is None:
-        messages.error(request, _("没有找到客户号为 %(n)s 的客户（仅限您负责的营业部）。") % {"n": client_no or "—"})
+        messages.error(
+            request, _("没有找到客户号为 %(n)s 的客户（仅限您负责的营业部）。") % {"n": client_no or "—"}
+        )
         return redirect(f"{reverse('supervision:compliance')}?{urlencode({'client_no': client_no})}")
     return redirect("supervision:history", pk=found.pk)
 
@@ -537,7 +551,7 @@ def history_view(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_cap(Cap.COMPLIANCE_REVIEW)
 @require_GET
-def history_xlsx_view(request: AuthedRequest, pk: int) -> HttpResponse:
+def history_xlsx_view(request: AuthedRequest, pk: int) -> HttpResponseBase:
     client = comp.client_for_history(viewer=request.user, pk=pk)
     history = comp.client_history(viewer=request.user, client=client)
     rows = exports.history_rows(history)

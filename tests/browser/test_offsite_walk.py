@@ -107,3 +107,44 @@ def test_offsite_walk(page, live_server, browser_world, tmp_path):
     expect(page.locator("#coverage")).to_contain_text("新开户回访")
     expect(page.locator("#coverage-chart canvas")).to_have_count(1)
     shot(page, "offsite-07-coverage")
+
+
+def test_offsite_director_pages(page, live_server, browser_world):
+    """The director's view: an overdue, escalated complaint on the list and the 工作台, the rules page, and a
+    call campaign built from a filter with its progress chart."""
+    from branchcare.offsite import services_inquiries as inq
+    from branchcare.testing.factories import ClientFactory
+
+    w = browser_world
+    ClientFactory.create_batch(6, branch=w.b1, manager=w["manager1"], risk_assessed_on=None)
+    past = timezone.now() - dt.timedelta(days=7)
+    old = inq.inquiry_create(
+        actor=w["agent1"],
+        data=inq.InquiryInput(kind="complaint", subject="资金转账延迟未到账", client_id=w.client_m2.pk),
+        now=past,
+    )
+    inq.inquiries_escalate()
+    login_as(page, live_server, "director")
+    expect(page.locator("body")).to_contain_text("已升级的咨询投诉")
+    shot(page, "offsite-08-director-workbench")
+    page.goto(f"{live_server.url}/offsite/inquiries/?escalated=1")
+    expect(page.locator("#inquiries")).to_contain_text("资金转账延迟未到账")
+    expect(page.locator("#inquiries")).to_contain_text("逾期")
+    shot(page, "offsite-09-escalated")
+    page.goto(f"{live_server.url}/offsite/inquiries/{old.pk}/")
+    expect(page.locator("#inquiry-state")).to_contain_text("已升级")
+
+    page.goto(f"{live_server.url}/offsite/revisits/rules/")
+    expect(page.locator("#rules")).to_contain_text("新开户回访")
+    shot(page, "offsite-10-rules")
+
+    page.goto(f"{live_server.url}/offsite/campaigns/new/")
+    page.get_by_label("活动名称").fill("风险测评过期提醒")
+    page.get_by_label("风险测评超过（年）").fill("2")
+    page.get_by_label(str(w["agent1"])).check()
+    page.get_by_role("button", name="预览人数").click()
+    expect(page.locator(".alert-info")).to_contain_text("符合条件的客户")
+    page.get_by_role("button", name="创建并分配").click()
+    expect(page.locator("h1")).to_contain_text("风险测评过期提醒")
+    expect(page.locator("#campaign-chart canvas")).to_have_count(1)
+    shot(page, "offsite-11-campaign")

@@ -53,7 +53,10 @@ def test_performance_walk(page, live_server, browser_world, tmp_path):
 
     # a file with a bad row first: previewed, errors in Chinese, nothing written
     bad = tmp_path / "bad.csv"
-    bad.write_text("证券代码,日期,收盘价\n600519,2026-06-01,1500\n999999,2026-06-01,abc\n", encoding="utf-8")
+    bad.write_text(
+        "证券代码,日期,收盘价\n600519,2026-06-01,1500\n999999,2026-06-01,10\n600519,2026-06-02,abc\n",
+        encoding="utf-8",
+    )
     page.get_by_label("行情文件").set_input_files(str(bad))
     page.locator("#btn-preview").click()
     expect(page.locator("#import-errors")).to_contain_text("证券代码 999999 不存在")

@@ -94,7 +94,9 @@ def test_director_drills_and_reweights_then_compliance_exports(page, live_server
     page.goto(f"{live_server.url}/supervision/scorecards/?role=consultant")
     assert _total(page, c1) == before
     page.locator("#next-period").click()
-    expect(page.locator("#version-note")).to_contain_text(earliest_effective(timezone.localdate()).isoformat())
+    expect(page.locator("#version-note")).to_contain_text(
+        earliest_effective(timezone.localdate()).isoformat()
+    )
     after = _total(page, c1)
     assert after != before and after == "0.00"  # 50% on time is the threshold of the default target/threshold
     page.wait_for_timeout(500)

@@ -258,3 +258,13 @@ def test_campaign_detail_query_count(world, login, django_assert_max_num_queries
     c = login("agent1")
     with django_assert_max_num_queries(14):
         assert c.get(reverse("offsite:campaign_detail", args=[campaign.pk])).status_code == 200
+
+
+def test_client_page_shows_the_offsite_panel_and_timeline(objs, login, world):
+    page = login("agent1").get(reverse("clients:detail", args=[world.client_m1.pk])).content.decode()
+    assert 'id="client-offsite"' in page and "转户咨询" in page
+    assert login("consultant1").get(reverse("clients:detail", args=[world.client_m1.pk])).status_code == 200
+    assert (
+        'id="client-offsite"'
+        not in login("consultant1").get(reverse("clients:detail", args=[world.client_m1.pk])).content.decode()
+    )

@@ -13,6 +13,7 @@ from branchcare.core.sla import SHANGHAI
 from branchcare.onsite import services_consultations as svc
 from branchcare.onsite.models import Advice, ConsultationOrder
 from branchcare.onsite.pdf_consultations import advice_letter_pdf
+from branchcare.onsite.tests.pdftext import pdf_unicode_chars as _pdf_unicode_chars
 from branchcare.testing.factories import HoldingFactory, SecurityFactory, UserFactory
 
 S = ConsultationOrder.State
@@ -344,6 +345,53 @@ def test_late_holder_is_the_manager_when_advice_waited_for_review(pipe):
     assert svc.order_sla_status(order, at(27, 9, 30)) == svc.SlaStatus.OVERDUE
 
 
+def test_deadline_covers_delivery_not_only_acceptance(pipe):
+    # given: advice written and accepted well within the deadline (due 26th 10:12)
+    p = pipe
+    m1 = p.w["manager1"]
+    order = svc.order_submit(actor=m1, order=new_order(p), now=NOW)
+    write_advice(p, refresh(order), now=at(25, 14, 0))
+    order = svc.order_accept(actor=m1, order=refresh(order), now=at(25, 14, 30))
+    # then: the clock still runs while the advice waits to be delivered
+    assert order.state == S.ACCEPTED and order.late_holder is None
+    assert svc.order_sla_status(order, at(26, 9, 50)) == svc.SlaStatus.WARNING
+    assert svc.order_sla_status(order, at(26, 11, 0)) == svc.SlaStatus.OVERDUE
+    # when: the periodic check passes the deadline before delivery: the manager held it
+    assert svc.orders_mark_overdue(now=at(26, 11, 0)) == 1
+    assert refresh(order).late_holder == m1
+    order = svc.order_confirm_delivery(
+        actor=m1, order=refresh(order), delivery_method="in_person", client_response="认可", now=at(26, 11, 5)
+    )
+    order = svc.order_confirm_delivery(actor=p.consultant, order=order, now=at(26, 11, 10))
+    # then: delivered late stays overdue, the holder is kept
+    assert order.state == S.DELIVERED and order.late_holder == m1
+    assert svc.order_sla_status(order, at(27, 9, 30)) == svc.SlaStatus.OVERDUE
+
+
+def test_delivered_in_time_is_on_time_and_late_delivery_is_attributed(pipe):
+    p = pipe
+    m1 = p.w["manager1"]
+    on_time = svc.order_submit(actor=m1, order=new_order(p), now=NOW)
+    write_advice(p, refresh(on_time), now=at(25, 14, 0))
+    svc.order_accept(actor=m1, order=refresh(on_time), now=at(25, 14, 30))
+    svc.order_confirm_delivery(
+        actor=m1, order=refresh(on_time), delivery_method="phone", client_response="好", now=at(25, 15, 0)
+    )
+    on_time = svc.order_confirm_delivery(actor=p.consultant, order=refresh(on_time), now=at(26, 9, 0))
+    assert on_time.late_holder is None
+    assert svc.order_sla_status(on_time, at(28, 9, 0)) == svc.SlaStatus.ON_TIME
+
+    # the manager confirmed in time, the consultant only after the deadline (no periodic check ran)
+    late = svc.order_submit(actor=m1, order=new_order(p), now=NOW)
+    write_advice(p, refresh(late), now=at(25, 14, 0))
+    svc.order_accept(actor=m1, order=refresh(late), now=at(25, 14, 30))
+    svc.order_confirm_delivery(
+        actor=m1, order=refresh(late), delivery_method="phone", client_response="好", now=at(25, 15, 0)
+    )
+    late = svc.order_confirm_delivery(actor=p.consultant, order=refresh(late), now=at(26, 13, 30))
+    assert late.state == S.DELIVERED and late.late_holder == p.consultant
+
+
 # --- delivery, immutability, ratings --------------------------------------------------------------------
 
 
@@ -442,29 +490,6 @@ def test_history_shows_holder_and_time_held(pipe):
 
 
 # --- the letter -----------------------------------------------------------------------------------------
-
-
-def _pdf_unicode_chars(pdf: bytes) -> set[str]:
-    """Every character the PDF's ToUnicode maps cover (what a text extractor can recover)."""
-    import re
-    import zlib
-
-    chars: set[str] = set()
-    for raw in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
-        try:
-            data = zlib.decompressobj().decompress(raw)
-        except zlib.error:
-            data = raw
-        if b"beginbfchar" not in data and b"beginbfrange" not in data:
-            continue
-        for block in re.findall(rb"beginbfchar(.*?)endbfchar", data, re.S):
-            for _src, dst in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
-                chars.add(bytes.fromhex(dst.decode()).decode("utf-16-be"))
-        for block in re.findall(rb"beginbfrange(.*?)endbfrange", data, re.S):
-            for lo, hi, dst in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
-                start = int(dst, 16)
-                chars.update(chr(start + i) for i in range(int(hi, 16) - int(lo, 16) + 1))
-    return chars
 
 
 def test_advice_letter_embeds_a_truetype_cjk_font_with_extractable_text(pipe):

@@ -49,6 +49,9 @@ def _urls(orders, world):
         "advice": ("get", reverse("onsite:consultation_advice", args=[s])),
         "pdf": ("get", reverse("onsite:consultation_pdf", args=[s])),
         "transition_b2": ("post", reverse("onsite:consultation_transition", args=[b2])),
+        "cite": ("get", reverse("onsite:consultation_cite_search", args=[s]) + "?q=银行"),
+        "cite_row": ("get", reverse("onsite:consultation_cite_row", args=[s]) + "?item=999999"),
+        "cite_b2": ("get", reverse("onsite:consultation_cite_search", args=[b2])),
     }
 
 
@@ -57,30 +60,37 @@ MATRIX = {
     "manager1": {
         "list": 200, "new": 200, "new_other_client": 404, "detail": 200, "detail_draft": 200,
         "detail_b2": 404, "edit": 200, "advice": 403, "pdf": 200, "transition_b2": 404,
+        "cite": 403, "cite_row": 403, "cite_b2": 403,
     },
     "manager2": {
         "list": 200, "new": 404, "new_other_client": 200, "detail": 404, "detail_draft": 404,
         "detail_b2": 404, "edit": 404, "advice": 403, "pdf": 404, "transition_b2": 404,
+        "cite": 403, "cite_row": 403, "cite_b2": 403,
     },
     "consultant1": {
         "list": 200, "new": 403, "new_other_client": 403, "detail": 200, "detail_draft": 404,
         "detail_b2": 404, "edit": 403, "advice": 200, "pdf": 200, "transition_b2": 404,
+        "cite": 200, "cite_row": 200, "cite_b2": 404,
     },
     "director": {
         "list": 200, "new": 403, "new_other_client": 403, "detail": 200, "detail_draft": 200,
         "detail_b2": 404, "edit": 403, "advice": 403, "pdf": 200, "transition_b2": 404,
+        "cite": 403, "cite_row": 403, "cite_b2": 403,
     },
     "compliance1": {
         "list": 200, "new": 403, "new_other_client": 403, "detail": 200, "detail_draft": 404,
         "detail_b2": 404, "edit": 403, "advice": 403, "pdf": 200, "transition_b2": 404,
+        "cite": 403, "cite_row": 403, "cite_b2": 403,
     },
     "b2manager1": {
         "list": 200, "new": 404, "new_other_client": 404, "detail": 404, "detail_draft": 404,
         "detail_b2": 200, "edit": 404, "advice": 403, "pdf": 404, "transition_b2": 302,
+        "cite": 403, "cite_row": 403, "cite_b2": 403,
     },
     "agent1": {
         "list": 403, "new": 403, "new_other_client": 403, "detail": 403, "detail_draft": 403,
         "detail_b2": 403, "edit": 403, "advice": 403, "pdf": 403, "transition_b2": 403,
+        "cite": 403, "cite_row": 403, "cite_b2": 403,
     },
 }  # fmt: skip
 CASES = [(role, key, code) for role, row in MATRIX.items() for key, code in row.items()]
@@ -173,3 +183,9 @@ def test_detail_query_count_is_bounded(orders, login, django_assert_max_num_quer
             client.get(reverse("onsite:consultation_detail", args=[orders["submitted"].pk])).status_code
             == 200
         )
+
+
+@pytest.mark.parametrize("name", ["onsite:consultation_cite_search", "onsite:consultation_cite_row"])
+def test_anonymous_cite_endpoints_go_to_login(orders, client, name):
+    response = client.get(reverse(name, args=[orders["submitted"].pk]))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]

@@ -16,8 +16,14 @@ TODAY = dt.date(2026, 11, 25)
 
 
 def add_rates(branch, actor, on: dt.date) -> None:
-    for tier, rate in ((ServiceTier.SILVER, "0.40"), (ServiceTier.GOLD, "0.60"), (ServiceTier.DIAMOND, "0.80")):
-        svc.rate_add(actor=actor, branch=branch, tier=tier, commission_rate=Decimal(rate), effective_from=on, today=on)
+    for tier, rate in (
+        (ServiceTier.SILVER, "0.40"),
+        (ServiceTier.GOLD, "0.60"),
+        (ServiceTier.DIAMOND, "0.80"),
+    ):
+        svc.rate_add(
+            actor=actor, branch=branch, tier=tier, commission_rate=Decimal(rate), effective_from=on, today=on
+        )
 
 
 @pytest.fixture
@@ -48,10 +54,20 @@ def premium(world):
 def requests_(world, premium):
     now = timezone.now()
     r1 = svc.request_create(
-        actor=world["broker1"], client=world.client_m1, channel="phone", subject="询问招商银行", body="是否继续持有？", now=now
+        actor=world["broker1"],
+        client=world.client_m1,
+        channel="phone",
+        subject="询问招商银行",
+        body="是否继续持有？",
+        now=now,
     )
     rb2 = svc.request_create(
-        actor=premium["b2broker"], client=world.client_b2, channel="wecom", subject="杭州客户", body="问题", now=now
+        actor=premium["b2broker"],
+        client=world.client_b2,
+        channel="wecom",
+        subject="杭州客户",
+        body="问题",
+        now=now,
     )
     return {"r1": r1, "rb2": rb2}
 

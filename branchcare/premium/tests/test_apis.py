@@ -19,7 +19,9 @@ def objs(world, premium, requests_, briefing_world):
     r1 = requests_["r1"]
     answered = svc.question_ask(actor=world["broker1"], req=r1, question="分红预期？")
     svc.question_answer(actor=world["researcher1"], question=answered, answer="约 5%")
-    open_q = svc.question_ask(actor=world["broker1"], req=PremiumRequest.objects.get(pk=r1.pk), question="估值？")
+    open_q = svc.question_ask(
+        actor=world["broker1"], req=PremiumRequest.objects.get(pk=r1.pk), question="估值？"
+    )
     return {
         "r1": r1.pk, "rb2": requests_["rb2"].pk, "answered": answered.pk, "open_q": open_q.pk,
         "e1": premium["e1"].pk, "e2": premium["e2"].pk, "entry": briefing_world["entry"].pk,
@@ -69,7 +71,11 @@ EXPECTED = {
     "request": B1,
     "request_b2": {"director": 404, "broker1": 404, "b2director": 200},
     "message": {"director": 201, "broker1": 201, "b2director": 404},
-    "transition": {"director": 400, "broker1": 400, "b2director": 404},  # reopen is not allowed while awaiting research
+    "transition": {
+        "director": 400,
+        "broker1": 400,
+        "b2director": 404,
+    },  # reopen is not allowed while awaiting research
     "ask": {"director": 400, "broker1": 400, "b2director": 404},  # already awaiting research
     "questions": {**DESK, "researcher1": 200},
     "answer": {"researcher1": 200},
@@ -86,21 +92,42 @@ def test_api_permission_matrix(objs, world, user, key, expected):
     method, url, data = _routes(objs, world)[key]
     api = api_client(world[user] if user else None)
     response = api.post(url, data, format="json") if method == "post" else api.get(url)
-    assert response.status_code == (401 if user is None else expected), (user, key, response.status_code, response.content[:200])
+    assert response.status_code == (401 if user is None else expected), (
+        user,
+        key,
+        response.status_code,
+        response.content[:200],
+    )
 
 
 def test_api_round_trip_with_researcher(world, premium):
     broker, researcher = api_client(world["broker1"]), api_client(world["researcher1"])
-    r = broker.post(f"{P}/requests/", {"client": world.client_m1.pk, "channel": "wecom", "subject": "问新能源", "body": "仓位?"}, format="json")
+    r = broker.post(
+        f"{P}/requests/",
+        {"client": world.client_m1.pk, "channel": "wecom", "subject": "问新能源", "body": "仓位?"},
+        format="json",
+    )
     assert r.status_code == 201 and r.json()["state"] == "new" and r.json()["actions"] == ["start"]
     pk = r.json()["id"]
-    assert broker.post(f"{P}/requests/{pk}/transitions/start/", {"note": "收到"}, format="json").json()["state"] == "in_progress"
-    q = broker.post(f"{P}/requests/{pk}/questions/", {"question": "新能源板块观点？", "researcher": world["researcher1"].pk}, format="json")
+    assert (
+        broker.post(f"{P}/requests/{pk}/transitions/start/", {"note": "收到"}, format="json").json()["state"]
+        == "in_progress"
+    )
+    q = broker.post(
+        f"{P}/requests/{pk}/questions/",
+        {"question": "新能源板块观点？", "researcher": world["researcher1"].pk},
+        format="json",
+    )
     assert q.status_code == 201
     qid = q.json()["id"]
     pending = researcher.get(f"{P}/research-questions/?pending=1").json()["results"]
     assert [x["id"] for x in pending] == [qid]
-    assert researcher.post(f"{P}/research-questions/{qid}/answer/", {"answer": "中性"}, format="json").status_code == 200
+    assert (
+        researcher.post(
+            f"{P}/research-questions/{qid}/answer/", {"answer": "中性"}, format="json"
+        ).status_code
+        == 200
+    )
     bad = broker.post(f"{P}/requests/{pk}/transitions/resolve/", {"note": "ok"}, format="json")
     assert bad.status_code == 400 and "转达" in str(bad.json())
     assert broker.post(f"{P}/research-questions/{qid}/relay/", {}, format="json").status_code == 200
@@ -126,7 +153,10 @@ def test_api_briefing_explain_records_delivery(world, premium, briefing_world):
     data = api.get(f"{P}/briefings/").json()
     assert [i["item_title"] for i in data["items"]] == ["招商银行：维持买入"]
     entry = data["items"][0]["id"]
-    assert api.post(f"{P}/briefing-items/{entry}/explain/", {"note": "电话讲解"}, format="json").status_code == 200
+    assert (
+        api.post(f"{P}/briefing-items/{entry}/explain/", {"note": "电话讲解"}, format="json").status_code
+        == 200
+    )
     delivery = ResearchDelivery.objects.get(client=world.client_m1, channel="briefing")
     assert BriefingItem.objects.get(pk=entry).delivery_id == delivery.pk
     again = api.post(f"{P}/briefing-items/{entry}/explain/", {}, format="json")
@@ -135,7 +165,9 @@ def test_api_briefing_explain_records_delivery(world, premium, briefing_world):
 
 def test_api_list_query_counts(objs, world, django_assert_max_num_queries):
     for i in range(10):
-        svc.request_create(actor=world["broker1"], client=world.client_m1, channel="phone", subject=f"s{i}", body="b")
+        svc.request_create(
+            actor=world["broker1"], client=world.client_m1, channel="phone", subject=f"s{i}", body="b"
+        )
     for user, url in (("director", f"{P}/requests/"), ("director", f"{P}/enrolments/"), ("researcher1", f"{P}/research-questions/"),
                       ("broker1", f"{P}/requests/{objs['r1']}/"), ("director", f"{P}/rates/")):  # fmt: skip
         api = api_client(world[user])

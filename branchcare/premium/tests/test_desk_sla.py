@@ -11,7 +11,9 @@ from branchcare.premium.desk_sla import SlaStatus
 
 SH = dt.timezone(dt.timedelta(hours=8))
 T = desk_sla.Targets(
-    first_response=dt.timedelta(minutes=30), resolution=dt.timedelta(hours=24), director_after=dt.timedelta(hours=1)
+    first_response=dt.timedelta(minutes=30),
+    resolution=dt.timedelta(hours=24),
+    director_after=dt.timedelta(hours=1),
 )
 
 
@@ -75,7 +77,10 @@ def test_target_status(now_min, done_min, expected):
     t0 = at(25, 10)
     due = t0 + dt.timedelta(minutes=30)
     done = None if done_min is None else t0 + dt.timedelta(minutes=done_min)
-    assert desk_sla.target_status(now=t0 + dt.timedelta(minutes=now_min), start=t0, due=due, done_at=done) == expected
+    assert (
+        desk_sla.target_status(now=t0 + dt.timedelta(minutes=now_min), start=t0, due=due, done_at=done)
+        == expected
+    )
 
 
 def test_minutes_between():

@@ -32,8 +32,17 @@ S = PremiumRequest.State
 
 def test_rate_versions_and_rate_in_force(world, premium):
     b1 = world.b1
-    svc.rate_add(actor=world["director"], branch=b1, tier="gold", commission_rate="0.65", effective_from=TODAY, today=TODAY)
-    assert svc.rate_in_force(branch_id=b1.pk, tier="gold", on=TODAY - dt.timedelta(days=1)).commission_rate == Decimal("0.60")
+    svc.rate_add(
+        actor=world["director"],
+        branch=b1,
+        tier="gold",
+        commission_rate="0.65",
+        effective_from=TODAY,
+        today=TODAY,
+    )
+    assert svc.rate_in_force(
+        branch_id=b1.pk, tier="gold", on=TODAY - dt.timedelta(days=1)
+    ).commission_rate == Decimal("0.60")
     assert svc.rate_in_force(branch_id=b1.pk, tier="gold", on=TODAY).commission_rate == Decimal("0.65")
     assert AuditLog.objects.filter(action="premium.rate_add").count() == 7
 
@@ -60,9 +69,23 @@ def test_rate_add_refusals_change_nothing(world, premium, who, rate, day, field)
 
 
 def test_duplicate_version_refused(world, premium):
-    svc.rate_add(actor=world["director"], branch=world.b1, tier="gold", commission_rate="0.7", effective_from=TODAY, today=TODAY)
+    svc.rate_add(
+        actor=world["director"],
+        branch=world.b1,
+        tier="gold",
+        commission_rate="0.7",
+        effective_from=TODAY,
+        today=TODAY,
+    )
     with pytest.raises(DomainError):
-        svc.rate_add(actor=world["director"], branch=world.b1, tier="gold", commission_rate="0.8", effective_from=TODAY, today=TODAY)
+        svc.rate_add(
+            actor=world["director"],
+            branch=world.b1,
+            tier="gold",
+            commission_rate="0.8",
+            effective_from=TODAY,
+            today=TODAY,
+        )
 
 
 # --- enrolment ---------------------------------------------------------------------------------------------
@@ -128,7 +151,10 @@ def test_enrol_refusals_change_nothing(world, premium, case, field):
         svc.enrol(**kwargs)
     assert exc.value.field == field
     assert (Enrolment.objects.count(), AuditLog.objects.count()) == before
-    assert Client.objects.filter(pk=client.pk).values("is_premium", "commission_rate", "version").get() == snapshot
+    assert (
+        Client.objects.filter(pk=client.pk).values("is_premium", "commission_rate", "version").get()
+        == snapshot
+    )
 
 
 def test_enrol_without_rate_for_tier_is_refused(world):
@@ -146,15 +172,33 @@ def test_downgrade_then_exit_restores_previous_rate(world, premium):
     try:
         e1 = premium["e1"]
         new = svc.enrolment_downgrade(
-            actor=world["director"], enrolment=e1, tier="silver", effective_on=TODAY, reason="客户要求", today=TODAY
+            actor=world["director"],
+            enrolment=e1,
+            tier="silver",
+            effective_on=TODAY,
+            reason="客户要求",
+            today=TODAY,
         )
         e1.refresh_from_db()
         assert e1.state == Enrolment.State.DOWNGRADED and e1.ended_on == TODAY
-        assert new.state == Enrolment.State.ACTIVE and new.previous == e1 and new.commission_rate == Decimal("0.40")
+        assert (
+            new.state == Enrolment.State.ACTIVE
+            and new.previous == e1
+            and new.commission_rate == Decimal("0.40")
+        )
         assert Client.objects.get(pk=world.client_m1.pk).commission_rate == Decimal("0.40")
         with pytest.raises(DomainError):  # not lower
-            svc.enrolment_downgrade(actor=world["director"], enrolment=new, tier="gold", effective_on=TODAY, reason="x", today=TODAY)
-        svc.enrolment_exit(actor=world["director"], enrolment=new, ended_on=TODAY, reason="资产转出", today=TODAY)
+            svc.enrolment_downgrade(
+                actor=world["director"],
+                enrolment=new,
+                tier="gold",
+                effective_on=TODAY,
+                reason="x",
+                today=TODAY,
+            )
+        svc.enrolment_exit(
+            actor=world["director"], enrolment=new, ended_on=TODAY, reason="资产转出", today=TODAY
+        )
     finally:
         events._handlers["premium.exited"].pop("test.exited", None)
     client = Client.objects.get(pk=world.client_m1.pk)
@@ -162,7 +206,9 @@ def test_downgrade_then_exit_restores_previous_rate(world, premium):
     assert seen == [{"client_id": client.pk, "enrolment_id": new.pk, "actor": world["director"]}]
     assert AuditLog.objects.filter(action="premium.client_exited", object_id=str(client.pk)).exists()
     with pytest.raises(DomainError):
-        svc.enrolment_exit(actor=world["director"], enrolment=new, ended_on=TODAY, reason="again", today=TODAY)
+        svc.enrolment_exit(
+            actor=world["director"], enrolment=new, ended_on=TODAY, reason="again", today=TODAY
+        )
 
 
 def test_exit_needs_reason_and_director(world, premium):
@@ -193,25 +239,39 @@ def test_request_enters_dedicated_brokers_queue_with_24x7_deadlines(world, premi
 
 def test_request_for_non_premium_client_is_refused(world, premium):
     with pytest.raises(DomainError) as exc:
-        svc.request_create(actor=world["director"], client=world.client_m2, channel="phone", subject="x", body="y")
+        svc.request_create(
+            actor=world["director"], client=world.client_m2, channel="phone", subject="x", body="y"
+        )
     assert exc.value.field == "client"
     with pytest.raises(DomainError) as exc:
-        svc.request_create(actor=world["manager1"], client=world.client_m1, channel="phone", subject="x", body="y")
+        svc.request_create(
+            actor=world["manager1"], client=world.client_m1, channel="phone", subject="x", body="y"
+        )
     assert exc.value.code == "forbidden"
     assert not PremiumRequest.objects.filter(branch=world.b1).exists()
 
 
 def test_desk_settings_change_deadlines_of_new_requests(world, premium):
     svc.desk_settings_update(
-        actor=world["director"], branch=world.b1, first_response_minutes=15, resolution_hours=4, director_after_minutes=30
+        actor=world["director"],
+        branch=world.b1,
+        first_response_minutes=15,
+        resolution_hours=4,
+        director_after_minutes=30,
     )
     now = timezone.now()
-    req = svc.request_create(actor=world["broker1"], client=world.client_m1, channel="wecom", subject="s", body="b", now=now)
+    req = svc.request_create(
+        actor=world["broker1"], client=world.client_m1, channel="wecom", subject="s", body="b", now=now
+    )
     assert req.first_response_due == now + dt.timedelta(minutes=15)
     assert req.resolution_due == now + dt.timedelta(hours=4)
     with pytest.raises(DomainError) as exc:
         svc.desk_settings_update(
-            actor=world["director"], branch=world.b1, first_response_minutes=600, resolution_hours=4, director_after_minutes=30
+            actor=world["director"],
+            branch=world.b1,
+            first_response_minutes=600,
+            resolution_hours=4,
+            director_after_minutes=30,
         )
     assert exc.value.field == "first_response_minutes"
 
@@ -248,7 +308,9 @@ def test_assigned_question_only_for_that_researcher(world, premium, requests_):
     other = __import__("branchcare.testing.factories", fromlist=["UserFactory"]).UserFactory(
         username="researcher2", branch=world.b1, roles=["researcher"]
     )
-    q = svc.question_ask(actor=world["broker1"], req=requests_["r1"], question="q", researcher=world["researcher1"])
+    q = svc.question_ask(
+        actor=world["broker1"], req=requests_["r1"], question="q", researcher=world["researcher1"]
+    )
     with pytest.raises(DomainError):
         svc.question_answer(actor=other, question=q, answer="a")
     assert ResearchQuestion.objects.get(pk=q.pk).answered_at is None
@@ -292,7 +354,13 @@ def test_reply_to_client_on_new_request_counts_as_first_response(world, premium,
 def test_escalation_to_backup_then_director_once_each(world, premium):
     t0 = dt.datetime(2026, 11, 28, 2, 0, tzinfo=dt.UTC)  # a Saturday night in Shanghai: the desk still counts
     req = svc.request_create(
-        actor=world["broker1"], client=world.client_m1, channel="phone", subject="s", body="b", received_at=t0, now=t0
+        actor=world["broker1"],
+        client=world.client_m1,
+        channel="phone",
+        subject="s",
+        body="b",
+        received_at=t0,
+        now=t0,
     )
     assert svc.requests_escalate(now=t0 + dt.timedelta(minutes=29)) == 0
     assert svc.requests_escalate(now=t0 + dt.timedelta(minutes=31)) == 1
@@ -313,7 +381,13 @@ def test_escalation_to_backup_then_director_once_each(world, premium):
 def test_answered_request_does_not_escalate_on_first_response(world, premium):
     t0 = dt.datetime(2026, 11, 28, 2, 0, tzinfo=dt.UTC)
     req = svc.request_create(
-        actor=world["broker1"], client=world.client_m1, channel="phone", subject="s", body="b", received_at=t0, now=t0
+        actor=world["broker1"],
+        client=world.client_m1,
+        channel="phone",
+        subject="s",
+        body="b",
+        received_at=t0,
+        now=t0,
     )
     svc.request_start(actor=world["broker1"], req=req, now=t0 + dt.timedelta(minutes=10))
     assert svc.requests_escalate(now=t0 + dt.timedelta(hours=5)) == 0

@@ -20,7 +20,9 @@ def objs(world, premium, requests_, briefing_world):
     r1 = requests_["r1"]
     answered = svc.question_ask(actor=world["broker1"], req=r1, question="分红预期？")
     svc.question_answer(actor=world["researcher1"], question=answered, answer="约 5%")
-    open_q = svc.question_ask(actor=world["broker1"], req=PremiumRequest.objects.get(pk=r1.pk), question="估值？")
+    open_q = svc.question_ask(
+        actor=world["broker1"], req=PremiumRequest.objects.get(pk=r1.pk), question="估值？"
+    )
     return {
         "r1": r1.pk, "rb2": requests_["rb2"].pk, "answered": answered.pk, "open_q": open_q.pk,
         "e1": premium["e1"].pk, "e2": premium["e2"].pk, "entry": briefing_world["entry"].pk,
@@ -105,7 +107,9 @@ def test_every_url_is_in_the_matrix():
 
 def test_list_and_dashboard_query_counts(objs, world, premium, login, django_assert_max_num_queries):
     for i in range(15):
-        svc.request_create(actor=world["broker1"], client=world.client_m1, channel="phone", subject=f"s{i}", body="b")
+        svc.request_create(
+            actor=world["broker1"], client=world.client_m1, channel="phone", subject=f"s{i}", body="b"
+        )
     director, broker, researcher = login("director"), None, None
     pages = [
         ("director", reverse("premium:desk"), 14),
@@ -132,7 +136,11 @@ def test_desk_shows_queue_and_escalation_badge(objs, world, login):
 def test_client_panel_and_timeline(objs, world, login):
     page = login("director").get(reverse("clients:detail", args=[world.client_m1.pk])).content.decode()
     assert 'id="premium-panel"' in page and "金卡" in page and "0.6000‰" in page
-    timeline = login("director").get(reverse("clients:timeline", args=[world.client_m1.pk]) + "?window=all").content.decode()
+    timeline = (
+        login("director")
+        .get(reverse("clients:timeline", args=[world.client_m1.pk]) + "?window=all")
+        .content.decode()
+    )
     assert "签约高端服务" in timeline and "高端客户请求" in timeline
     # a client without enrolment shows the panel only to the director (with the enrol button)
     page = login("director").get(reverse("clients:detail", args=[world.client_m2.pk])).content.decode()
@@ -165,4 +173,9 @@ def test_exit_page_flow(world, premium, login):
     assert response.status_code == 302
     world.client_m1.refresh_from_db()
     assert not world.client_m1.is_premium
-    assert login("broker1").post(url, {"action": "exit", "x-ended_on": "2026-11-20", "x-reason": "x"}).status_code == 403
+    assert (
+        login("broker1")
+        .post(url, {"action": "exit", "x-ended_on": "2026-11-20", "x-reason": "x"})
+        .status_code
+        == 403
+    )

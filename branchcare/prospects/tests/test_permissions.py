@@ -169,7 +169,9 @@ def test_api_matrix_covers_every_route(objs):
     assert all(set(row) == set(ROLES) for row in API_MATRIX.values())
 
 
-@pytest.mark.parametrize(("role", "key", "expected"), [*API_CASES, *[(r, "reports", c) for r, c in everyone(200).items()]])
+@pytest.mark.parametrize(
+    ("role", "key", "expected"), [*API_CASES, *[(r, "reports", c) for r, c in everyone(200).items()]]
+)
 def test_api_permission_matrix(objs, world, role, key, expected):
     method, url, body = api_urls(objs)[key]
     c = APIClient()

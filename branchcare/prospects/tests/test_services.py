@@ -126,7 +126,12 @@ def test_followup_refusals_change_nothing(world, pw):
     with pytest.raises(DomainError):
         svc.followup_log(actor=world["broker1"], prospect=p, notes="  ")
     with pytest.raises(DomainError):
-        svc.followup_log(actor=world["broker1"], prospect=p, notes="x", next_due=timezone.localdate() - dt.timedelta(days=1))
+        svc.followup_log(
+            actor=world["broker1"],
+            prospect=p,
+            notes="x",
+            next_due=timezone.localdate() - dt.timedelta(days=1),
+        )
     with pytest.raises(DomainError):
         svc.followup_log(actor=world["manager1"], prospect=p, notes="not mine")
     p.refresh_from_db()
@@ -180,9 +185,15 @@ def test_director_assigns_and_notifies(world, pw):
 
 def test_untouched_prospects_return_to_pool_and_owner_is_told(world, pw):
     now = timezone.now()
-    stale = make_prospect(world.b1, owner=world["broker1"], name="久未联系", last_touched_at=now - dt.timedelta(days=8))
-    fresh = make_prospect(world.b1, owner=world["broker1"], name="刚联系", last_touched_at=now - dt.timedelta(days=6))
-    opened = make_prospect(world.b1, owner=world["broker1"], stage=St.OPENED, last_touched_at=now - dt.timedelta(days=30))
+    stale = make_prospect(
+        world.b1, owner=world["broker1"], name="久未联系", last_touched_at=now - dt.timedelta(days=8)
+    )
+    fresh = make_prospect(
+        world.b1, owner=world["broker1"], name="刚联系", last_touched_at=now - dt.timedelta(days=6)
+    )
+    opened = make_prospect(
+        world.b1, owner=world["broker1"], stage=St.OPENED, last_touched_at=now - dt.timedelta(days=30)
+    )
     b2_stale = make_prospect(world.b2, owner=world["b2manager1"], last_touched_at=now - dt.timedelta(days=8))
     ProspectSettings.objects.create(branch=world.b2, reclaim_days=10)
     assert svc.pool_reclaim(now=now) == 1
@@ -202,7 +213,9 @@ def test_reclaim_days_setting(world, pw):
     with pytest.raises(DomainError):
         svc.settings_update(actor=world["director"], branch=world.b1, reclaim_days=0)
     svc.settings_update(actor=world["director"], branch=world.b1, reclaim_days=3)
-    p = make_prospect(world.b1, owner=world["manager1"], last_touched_at=timezone.now() - dt.timedelta(days=4))
+    p = make_prospect(
+        world.b1, owner=world["manager1"], last_touched_at=timezone.now() - dt.timedelta(days=4)
+    )
     svc.pool_reclaim()
     p.refresh_from_db()
     assert p.owner is None
@@ -297,7 +310,9 @@ def test_manual_link_and_refusals(world, pw):
     world.client_m2.refresh_from_db()
     assert world.client_m2.commission_rate == Decimal("0.1500")
     with pytest.raises(DomainError):  # already linked to another prospect
-        svc.prospect_link_client(actor=world["manager1"], prospect=pw["manager"], client_no=world.client_m2.client_no)
+        svc.prospect_link_client(
+            actor=world["manager1"], prospect=pw["manager"], client_no=world.client_m2.client_no
+        )
 
 
 def test_stages_sync_funded_then_active(world, pw):
@@ -321,7 +336,9 @@ def test_partner_management_is_for_the_director(world, pw):
     with pytest.raises(DomainError):
         svc.partner_create(actor=world["broker1"], branch=world.b1, data={"name": "x", "referral_code": "X1"})
     with pytest.raises(DomainError) as exc:
-        svc.partner_create(actor=world["director"], branch=world.b1, data={"name": "x", "referral_code": "dzh01"})
+        svc.partner_create(
+            actor=world["director"], branch=world.b1, data={"name": "x", "referral_code": "dzh01"}
+        )
     assert exc.value.field == "referral_code"
     p = svc.partner_create(actor=world["director"], branch=world.b1,
                            data={"name": "电脑城", "kind": "computer_shop", "referral_code": "pc01"})  # fmt: skip

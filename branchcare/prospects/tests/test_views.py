@@ -31,7 +31,9 @@ def test_broker_registers_a_partner_prospect_and_logs_a_follow_up(world, pw, log
     assert r.status_code == 302 and r["Location"] == reverse("prospects:detail", args=[p.pk])
     assert p.owner == world["broker1"] and p.partner == pw["partner"]
     due = (timezone.localdate() + dt.timedelta(days=2)).isoformat()
-    c.post(reverse("prospects:followup", args=[p.pk]), {"channel": "phone", "notes": "介绍佣金", "next_due": due})
+    c.post(
+        reverse("prospects:followup", args=[p.pk]), {"channel": "phone", "notes": "介绍佣金", "next_due": due}
+    )
     p.refresh_from_db()
     assert p.stage == St.CONTACTED
     page = c.get(reverse("prospects:detail", args=[p.pk])).content.decode()
@@ -144,13 +146,17 @@ def test_director_import_goes_to_named_owner_or_pool(world, pw, login, settings,
 @pytest.fixture
 def funnel(world, pw):
     partner = pw["partner"]
-    for i in range(6):
-        make_prospect(world.b1, owner=world["broker1"], source="partner", partner=partner, stage=St.CONTACTED, reached=1)
-    for i in range(3):
+    for _i in range(6):
+        make_prospect(
+            world.b1, owner=world["broker1"], source="partner", partner=partner, stage=St.CONTACTED, reached=1
+        )
+    for _i in range(3):
         c = ClientFactory(branch=world.b1, total_assets=Decimal("50000"))
         make_prospect(world.b1, owner=world["broker1"], source="partner", partner=partner, stage=St.FUNDED, reached=4,
                       client=c, converted_at=timezone.now(), credited_partner=partner)  # fmt: skip
-    make_prospect(world.b1, owner=world["manager1"], source="event", segment="advice", stage=St.LOST, reached=2)
+    make_prospect(
+        world.b1, owner=world["manager1"], source="event", segment="advice", stage=St.LOST, reached=2
+    )
     return partner
 
 
@@ -180,7 +186,7 @@ def test_reports_page_and_api(world, funnel, login):
 
 
 def test_query_counts_are_bounded(world, funnel, login, django_assert_max_num_queries):
-    for i in range(20):
+    for _i in range(20):
         make_prospect(world.b1, owner=world["broker1"], partner=make_partner(world.b1), source="partner")
     c = login("director")
     with django_assert_max_num_queries(20):
@@ -215,4 +221,19 @@ def test_api_create_dedup_and_follow_up(world, pw):
     assert c.get(f"/api/v1/prospects/prospects/{pk}/").json()["stage"] == "contacted"
     client = ClientFactory(branch=world.b1, phone="13700000501")
     r = c.post(f"/api/v1/prospects/prospects/{pk}/link/", {"client_no": client.client_no}, format="json")
-    assert r.json()["stage"] == "funded" and Client.objects.get(pk=client.pk).commission_rate == Decimal("0.1500")
+    assert r.json()["stage"] == "funded" and Client.objects.get(pk=client.pk).commission_rate == Decimal(
+        "0.1500"
+    )
+
+
+def test_demo_data_is_idempotent(world):
+    from branchcare.prospects.demo import seed_demo
+
+    for _i in range(8):
+        ClientFactory(branch=world.b1, manager=world["manager1"])
+    first = seed_demo(users=world.users, today=timezone.localdate(), seed=1)
+    assert first["prospects.partners"] == 3 and first["prospects.prospects"] == 40
+    qs = Prospect.objects.filter(branch=world.b1)
+    assert qs.filter(owner__isnull=True).exists() and qs.filter(client__isnull=False).count() >= 3
+    again = seed_demo(users=world.users, today=timezone.localdate(), seed=1)
+    assert again["prospects.prospects"] == 0 and qs.count() == 40

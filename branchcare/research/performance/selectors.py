@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Avg, Count, Max, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from branchcare.clients.models import Price
 from branchcare.org.capabilities import Cap
@@ -177,7 +178,7 @@ def league(
     qs = (filters or LeagueFilters()).apply(outcomes_for(viewer=viewer))
     fields: tuple[str, ...]
     if by == "author":
-        fields = ("author_id", "author__last_name", "author__first_name", "author__username")
+        fields = ("author_id", "author__name", "author__username")
     elif by == "source":
         fields = ("source_id", "source__name")
     else:
@@ -185,11 +186,7 @@ def league(
     rows = []
     for r in qs.order_by().values(*fields).annotate(**_aggregates()):
         if by == "author":
-            name = (
-                f"{r['author__last_name'] or ''}{r['author__first_name'] or ''}".strip()
-                or r["author__username"]
-                or "—"
-            )
+            name = r["author__name"] or r["author__username"] or str(_("（未署名）"))
         else:
             name = r["source__name"]
         rows.append(

@@ -39,7 +39,9 @@ def build(world) -> dict:
     1 cancelled; 1 late held by consultant1; ratings; follow-ups."""
     m1, c1 = world["manager1"], world["consultant1"]
     b1 = world.b1
-    clients = [ClientFactory(branch=b1, manager=m1, name=f"客户{i}", tier=Client.Tier.SMALL) for i in range(4)]
+    clients = [
+        ClientFactory(branch=b1, manager=m1, name=f"客户{i}", tier=Client.Tier.SMALL) for i in range(4)
+    ]
     room = RoomFactory(branch=b1)
     plan = VisitPlan.objects.create(branch=b1, manager=m1, date=DAY, visits_quota=4, patrols_quota=2)
     statuses = ["done", "done", "planned", "swapped"]
@@ -47,8 +49,12 @@ def build(world) -> dict:
         VisitPlanItem.objects.create(plan=plan, client=c, rank=i + 1, status=s)
         for i, (c, s) in enumerate(zip(clients, statuses, strict=True))
     ]
-    Visit.objects.create(branch=b1, manager=m1, client=clients[0], at=at(24, 9, 40), topic="拜访", plan_item=items[0])
-    Visit.objects.create(branch=b1, manager=m1, client=clients[1], at=at(24, 10), topic="拜访", plan_item=items[1])
+    Visit.objects.create(
+        branch=b1, manager=m1, client=clients[0], at=at(24, 9, 40), topic="拜访", plan_item=items[0]
+    )
+    Visit.objects.create(
+        branch=b1, manager=m1, client=clients[1], at=at(24, 10), topic="拜访", plan_item=items[1]
+    )
     Visit.objects.create(branch=b1, manager=m1, client=world.client_m1, at=at(24, 14), topic="计划外")
     r1 = PatrolPlanItem.objects.create(plan=plan, room=room, round_no=1, status="done")
     PatrolPlanItem.objects.create(plan=plan, room=room, round_no=2)
@@ -67,7 +73,7 @@ def build(world) -> dict:
                    late_holder=c1)  # fmt: skip
     order(m1, clients[3], S.CANCELLED, consultant=c1, submitted_at=at(24, 9, 30), due_at=due)
     # follow-ups of manager1 due on the 24th: one done on time, one done late, one still open
-    fu = dict(branch=b1, owner=m1, description="修理行情机", due_on=DAY)
+    fu = {"branch": b1, "owner": m1, "description": "修理行情机", "due_on": DAY}
     FollowUp.objects.create(**fu, state="done", done_at=at(24, 16))
     f_late = FollowUp.objects.create(**fu, state="done", done_at=at(25, 9))
     f_open = FollowUp.objects.create(**fu)

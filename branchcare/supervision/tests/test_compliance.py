@@ -39,13 +39,17 @@ def advices(world):
     c1 = world["consultant1"]
     ok = advice(order(world["manager1"], world.client_m1, S.DELIVERED, consultant=c1))
     no_check = advice(order(world["manager1"], world.client_m1, S.DELIVERED, consultant=c1), suitability={})
-    no_warning = advice(order(world["manager2"], world.client_m2, S.DELIVERED, consultant=c1), risk_warning="")
+    no_warning = advice(
+        order(world["manager2"], world.client_m2, S.DELIVERED, consultant=c1), risk_warning=""
+    )
     blocked = advice(order(world["manager2"], world.client_m2, S.DELIVERED, consultant=c1),
                      suitability={"passed": False, "lines": []})  # fmt: skip
     advice(order(world["manager2"], world.client_m2, S.ADVICE_READY, consultant=c1), suitability={},
            delivered=False)  # not delivered: not a finding  # fmt: skip
     b2 = UserFactory(username="b2c", branch=world.b2, roles=["consultant"])
-    advice(order(world["b2manager1"], world.client_b2, S.DELIVERED, consultant=b2), suitability={})  # other branch
+    advice(
+        order(world["b2manager1"], world.client_b2, S.DELIVERED, consultant=b2), suitability={}
+    )  # other branch
     return {"ok": ok, "no_check": no_check, "no_warning": no_warning, "blocked": blocked}
 
 
@@ -91,7 +95,9 @@ def test_a_missing_app_omits_its_checks(world, monkeypatch):
 def test_history_contains_events_advice_and_audit_trail(world, advices):
     Visit.objects.create(branch=world.b1, manager=world["manager1"], client=world.client_m1,
                          at=timezone.now(), topic="季度回顾拜访")  # fmt: skip
-    audit_log(actor=world["manager1"], action="client.update", obj=world.client_m1, changes={"notes": ["", "x"]})
+    audit_log(
+        actor=world["manager1"], action="client.update", obj=world.client_m1, changes={"notes": ["", "x"]}
+    )
     history = comp.client_history(viewer=world["compliance1"], client=world.client_m1)
     titles = " ".join(line.title + line.detail for line in history.lines)
     assert "季度回顾拜访" in titles
@@ -118,7 +124,9 @@ def test_history_exports_are_audited(world, advices, login):
     assert len(rows) > 2
     pdf = client.get(reverse("supervision:history_pdf", args=[world.client_m1.pk]))
     assert pdf.content.startswith(b"%PDF")
-    logs = AuditLog.objects.filter(action="supervision.client_history_export", object_id=str(world.client_m1.pk))
+    logs = AuditLog.objects.filter(
+        action="supervision.client_history_export", object_id=str(world.client_m1.pk)
+    )
     assert sorted(log.changes["format"] for log in logs) == ["pdf", "xlsx"]
     assert all(log.actor_username == "compliance1" for log in logs)
 

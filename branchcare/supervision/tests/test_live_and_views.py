@@ -50,7 +50,7 @@ def test_live_drill_lists_exactly_the_counted_records(world, known):
 
 def test_sla_breaches_and_most_overdue(world, known):
     breaches = {c.key: n for _s, c, n in live.sla_breaches([world.b1.pk], NOW)}
-    assert breaches == {"orders_overdue": 1}
+    assert breaches["orders_overdue"] == 1 and sum(breaches.values()) == 1
     items = live.most_overdue([world.b1.pk], NOW)
     assert [i.title.split(" · ")[0] for i in items][:1] == [f"咨询单 #{known['orders']['late'].pk}"]
 
@@ -72,7 +72,9 @@ def test_dashboard_query_count_is_constant(world, n, django_assert_max_num_queri
     for i in range(n):
         m = UserFactory(username=f"dm{i}", branch=world.b1, roles=["manager"])
         c = ClientFactory(branch=world.b1, manager=m)
-        order(m, c, S.ADVICE_READY, consultant=world["consultant1"], submitted_at=at(24, 9), due_at=at(24, 11))
+        order(
+            m, c, S.ADVICE_READY, consultant=world["consultant1"], submitted_at=at(24, 9), due_at=at(24, 11)
+        )
     with django_assert_max_num_queries(12):
         dash = live.dashboard(branches=[world.b1, world.b2], now=NOW)
     assert len(dash[0].rows) >= n
@@ -189,9 +191,11 @@ def test_daily_alerts_go_to_each_person_and_the_director_once_a_day(world, known
 
 
 def test_scorecard_api_payload(world, known):
-    data = api_client(world["director"]).get(
-        "/api/v1/supervision/scorecards/?role=consultant&date=2026-11-24"
-    ).json()
+    data = (
+        api_client(world["director"])
+        .get("/api/v1/supervision/scorecards/?role=consultant&date=2026-11-24")
+        .json()
+    )
     assert data["first"] == "2026-11-01" and data["version_effective_from"] is None
     person = next(line for line in data["lines"] if line["employee_id"] == world["consultant1"].pk)
     ontime = next(f for f in person["figures"] if f["measure"] == "consult_ontime")

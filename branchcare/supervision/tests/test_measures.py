@@ -90,7 +90,7 @@ def test_rollup_refuses_a_reversed_range_and_writes_nothing(world, known):
     assert not DailyMeasure.objects.exists()
 
 
-@pytest.mark.parametrize("code", [c for c in registry.all_measures()])
+@pytest.mark.parametrize("code", list(registry.all_measures()))
 def test_drill_down_lists_exactly_the_records_counted(world, known, code):
     rollup_recompute(branch=world.b1, first=DAY, last=DAY, now=NOW)
     m = registry.get(code)
@@ -98,7 +98,9 @@ def test_drill_down_lists_exactly_the_records_counted(world, known, code):
     figs = period_figures(branch=world.b1, employee_ids=ids, first=DAY, last=DAY, codes=[code])
     for part in m.drill_parts:
         qs = m.drill(branch=world.b1, employee_ids=ids, first=DAY, last=DAY, part=part, now=NOW)
-        total = sum((f[code].numerator if part == "num" else f[code].denominator) for f in figs.values() if code in f)
+        total = sum(
+            (f[code].numerator if part == "num" else f[code].denominator) for f in figs.values() if code in f
+        )
         assert qs.count() == total, (code, part)
         # each record can be shown
         for obj in qs:

@@ -29,47 +29,74 @@ PAGES = {
     "items": ("get", lambda w: u("supervision:dashboard_items", key="orders_overdue"), None, "SUP"),
     "items-b1-person": (
         "get",
-        lambda w: u("supervision:dashboard_items", key="visits_due", branch=w.b1.pk, employee=w["manager1"].pk),
+        lambda w: u(
+            "supervision:dashboard_items", key="visits_due", branch=w.b1.pk, employee=w["manager1"].pk
+        ),
         None,
         "B1",
     ),
     "items-uncovered": ("get", lambda w: u("supervision:dashboard_items", key="uncovered"), None, "SUP"),
     "items-expired": ("get", lambda w: u("supervision:dashboard_items", key="expired"), None, "SUP"),
     "scorecards": ("get", lambda w: u("supervision:scorecards"), None, "SUP"),
-    "scorecards-b1": ("get", lambda w: u("supervision:scorecards", branch=w.b1.pk, role="consultant"), None, "B1"),
+    "scorecards-b1": (
+        "get",
+        lambda w: u("supervision:scorecards", branch=w.b1.pk, role="consultant"),
+        None,
+        "B1",
+    ),
     "scorecards-xlsx": ("get", lambda w: u("supervision:scorecards_xlsx"), None, "SUP"),
     "scorecards-pdf": ("get", lambda w: u("supervision:scorecards_pdf", branch=w.b1.pk), None, "B1"),
     "config": ("get", lambda w: u("supervision:scorecard_config"), None, "SUP"),
     "config-post-b1": (
-        "post", lambda w: u("supervision:scorecard_config"), lambda w: {"branch": w.b1.pk, "role": "manager"}, "B1",
+        "post",
+        lambda w: u("supervision:scorecard_config"),
+        lambda w: {"branch": w.b1.pk, "role": "manager"},
+        "B1",
     ),  # fmt: skip
     "recompute-b1": ("post", lambda w: u("supervision:recompute"), lambda w: {"branch": w.b1.pk}, "B1-302"),
     "drill": (
         "get",
-        lambda w: u("supervision:drill", measure="visits_vs_quota", part="num", first="2026-11-01",
-                    last="2026-11-30"),
+        lambda w: u(
+            "supervision:drill", measure="visits_vs_quota", part="num", first="2026-11-01", last="2026-11-30"
+        ),
         None,
         "SUP",
     ),  # fmt: skip
     "drill-b1-person": (
         "get",
-        lambda w: u("supervision:drill", measure="visits_vs_quota", part="num", branch=w.b1.pk,
-                    employee=w["manager1"].pk),
+        lambda w: u(
+            "supervision:drill",
+            measure="visits_vs_quota",
+            part="num",
+            branch=w.b1.pk,
+            employee=w["manager1"].pk,
+        ),
         None,
         "B1",
     ),  # fmt: skip
     "compliance": ("get", lambda w: u("supervision:compliance"), None, "COMP"),
     "compliance-check": (
-        "get", lambda w: u("supervision:compliance_check", "advice_no_risk_warning"), None, "COMP",
+        "get",
+        lambda w: u("supervision:compliance_check", "advice_no_risk_warning"),
+        None,
+        "COMP",
     ),  # fmt: skip
     "history-find": (
-        "get", lambda w: u("supervision:history_find", client_no=w.client_m1.client_no), None, "COMP-302",
+        "get",
+        lambda w: u("supervision:history_find", client_no=w.client_m1.client_no),
+        None,
+        "COMP-302",
     ),  # fmt: skip
     "history-own-branch": ("get", lambda w: u("supervision:history", w.client_m1.pk), None, "COMP"),
     "history-other-branch": ("get", lambda w: u("supervision:history", w.client_b2.pk), None, "COMP-404"),
     "history-xlsx": ("get", lambda w: u("supervision:history_xlsx", w.client_m2.pk), None, "COMP"),
     "history-pdf": ("get", lambda w: u("supervision:history_pdf", w.client_m1.pk), None, "COMP"),
-    "history-xlsx-other-branch": ("get", lambda w: u("supervision:history_xlsx", w.client_b2.pk), None, "COMP-404"),
+    "history-xlsx-other-branch": (
+        "get",
+        lambda w: u("supervision:history_xlsx", w.client_b2.pk),
+        None,
+        "COMP-404",
+    ),
 }
 
 
@@ -150,6 +177,10 @@ def test_api_routes_are_in_the_openapi_schema(world):
     response = api_client(world["director"]).get("/api/schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     body = response.content.decode()
-    for route in ("/api/v1/supervision/scorecards/", "/api/v1/supervision/dashboard/",
-                  "/api/v1/supervision/compliance/checks/", "/api/v1/supervision/compliance/checks/{code}/"):
+    for route in (
+        "/api/v1/supervision/scorecards/",
+        "/api/v1/supervision/dashboard/",
+        "/api/v1/supervision/compliance/checks/",
+        "/api/v1/supervision/compliance/checks/{code}/",
+    ):
         assert route in body, route  # fmt: skip

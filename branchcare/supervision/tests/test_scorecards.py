@@ -75,17 +75,24 @@ def test_weight_change_applies_from_the_next_period_only(world):
     assert version_in_force(world.b1, "consultant", dt.date(2026, 12, 1)).weights() == {"consult_ontime": 100}
     # the same figures scored with December's version
     DailyMeasure.objects.filter(date=DAY).update(date=dt.date(2026, 12, 2))
-    december = scorecard_table(branch=world.b1, role="consultant", period=period_for("month", dt.date(2026, 12, 2)))
+    december = scorecard_table(
+        branch=world.b1, role="consultant", period=period_for("month", dt.date(2026, 12, 2))
+    )
     assert december.lines[0].total == 33.34
     assert AuditLog.objects.filter(action="supervision.scorecard_save").count() == 2
 
 
 def test_a_scheduled_version_is_replaced_not_duplicated(world):
-    scorecard_save(actor=world["director"], branch=world.b1, role="consultant", items=consultant_items(), today=TODAY)
+    scorecard_save(
+        actor=world["director"], branch=world.b1, role="consultant", items=consultant_items(), today=TODAY
+    )
     scorecard_save(actor=world["director"], branch=world.b1, role="consultant", items=consultant_items(70, 30),
                    today=TODAY)  # fmt: skip
     assert Scorecard.objects.count() == 1
-    assert dict(ScorecardItem.objects.values_list("measure", "weight")) == {"consult_ontime": 70, "rework_rate": 30}
+    assert dict(ScorecardItem.objects.values_list("measure", "weight")) == {
+        "consult_ontime": 70,
+        "rework_rate": 30,
+    }
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,9 @@
       color: ["#2f62c9"],
       title: title(el(id).dataset.title),
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: fmt(unit) },
-      legend: legend, grid: grid, xAxis: brokersAxis, yAxis: { type: "value", axisLabel: { formatter: "{value}" } },
+      legend: legend, grid: grid, xAxis: brokersAxis,
+      // keep the target line in view even when every broker is far below it
+      yAxis: { type: "value", max: function (v) { return Math.ceil(Math.max(v.max, target) * 1.15); } },
       series: [{
         name: label(id, 0), type: "bar", barMaxWidth: 28, data: values,
         markLine: {
@@ -54,14 +56,14 @@
   vsTarget("chart-resolution", data.resolution.avg, data.resolution.target, el("chart-resolution").dataset.unit);
 
   draw("chart-retention", {
-    color: ["#2f62c9", "#c0392b", "#8a8f98"],
+    color: ["#2f62c9", "#e89a2c", "#a9bde6"],
     title: title(el("chart-retention").dataset.title),
     tooltip: { trigger: "axis" },
     legend: legend, grid: grid,
     xAxis: { type: "category", data: data.retention.months },
     yAxis: { type: "value", minInterval: 1 },
     series: [
-      { name: label("chart-retention", 0), type: "line", data: data.retention.active, smooth: true },
+      { name: label("chart-retention", 0), type: "line", data: data.retention.active },
       { name: label("chart-retention", 2), type: "bar", barMaxWidth: 18, data: data.retention.exited },
       { name: label("chart-retention", 1), type: "bar", barMaxWidth: 18, data: data.retention.joined },
     ],

@@ -5,7 +5,7 @@
   const source = document.getElementById("report-data");
   if (!source || typeof echarts === "undefined") { return; }
   const data = JSON.parse(source.textContent);
-  const palette = ["#2f62c9", "#e89a2c", "#3aa57a", "#8a63d2", "#c0392b", "#8a8f98"];
+  const palette = ["#2f62c9", "#e89a2c", "#3aa57a", "#8a63d2", "#5bb5c9", "#8a8f98"];
   const charts = [];
 
   function init(id) {
@@ -25,12 +25,13 @@
   const funnel = init("chart-funnel");
   if (funnel) {
     funnel.setOption({
-      color: palette,
+      // one hue, lighter down the funnel (red/green carry up/down meaning on these screens)
+      color: ["#1f4fa8", "#2f62c9", "#4f7fd8", "#729ae2", "#97b5eb", "#bccff3"],
       title: { text: data.titles.funnel, left: 8, top: 4, textStyle: { fontSize: 14, fontWeight: 600 } },
       tooltip: { trigger: "item", formatter: "{b}：{c} 人" },
       series: [{
-        type: "funnel", sort: "none", left: "10%", width: "80%", top: 40, bottom: 10, minSize: "8%",
-        label: { show: true, position: "inside", formatter: "{b} {c}" },
+        type: "funnel", sort: "none", left: "10%", width: "80%", top: 40, bottom: 10, minSize: "22%",
+        label: { show: true, position: "inside", formatter: "{b} {c}", color: "#fff" },
         data: data.stages.map(function (name, i) { return { name: name, value: data.overall[i] }; }),
       }],
     });
@@ -67,7 +68,7 @@
   if (partners) {
     const p = data.partners;
     partners.setOption({
-      color: ["#a9bde6", "#2f62c9", "#c0392b"],
+      color: ["#a9bde6", "#2f62c9", "#e89a2c"],
       title: { text: data.titles.partners, left: 8, top: 4, textStyle: { fontSize: 14, fontWeight: 600 } },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { top: 28, itemWidth: 12, itemHeight: 10, textStyle: { fontSize: 12 } },

@@ -7,11 +7,13 @@
   if (!source || !el || typeof echarts === "undefined") { return; }
   const data = JSON.parse(source.textContent);
   const chart = echarts.init(el, null, { renderer: "canvas" });
+  // ECharts marks a missing point with "-" (a period without data has no score).
+  const gaps = function (values) { return values.map(function (v) { return v === null ? "-" : v; }); };
   const series = data.series.map(function (s) {
-    return { name: s.name, type: "line", data: s.data, connectNulls: false, symbolSize: 7 };
+    return { name: s.name, type: "line", data: gaps(s.data), showSymbol: true, symbolSize: 8 };
   });
-  series.push({ name: "营业部", type: "line", data: data.branch, lineStyle: { width: 3, type: "dashed" },
-    symbolSize: 8 });
+  series.push({ name: "营业部", type: "line", data: gaps(data.branch), showSymbol: true,
+    lineStyle: { width: 3, type: "dashed" }, symbolSize: 9 });
   chart.setOption({
     title: { text: "综合得分趋势", left: 8, top: 4, textStyle: { fontSize: 14, fontWeight: 600 } },
     tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : Number(v).toFixed(2); } },

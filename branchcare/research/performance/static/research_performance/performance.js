@@ -70,7 +70,13 @@
       legend: { top: 4, textStyle: { fontSize: 12 } },
       grid: { left: 48, right: 80, top: 40, bottom: 48, containLabel: true },
       xAxis: { type: "category", data: d.dates, boundaryGap: false, axisLabel: { fontSize: 11 } },
-      yAxis: { type: "value", scale: true, axisLabel: { formatter: "{value}%" } },
+      // keep the target and stop-loss lines inside the axis even when the price never came near them
+      yAxis: {
+        type: "value",
+        axisLabel: { formatter: "{value}%" },
+        min: function (v) { return Math.floor(Math.min(v.min, d.lines.stop === undefined ? v.min : d.lines.stop) - 1); },
+        max: function (v) { return Math.ceil(Math.max(v.max, d.lines.target === undefined ? v.max : d.lines.target) + 1); },
+      },
       dataZoom: [{ type: "inside" }, { type: "slider", height: 18, bottom: 8 }],
       series: [
         {
