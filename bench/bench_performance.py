@@ -40,6 +40,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from branchcare.clients.models import Price, Security  # noqa: E402
+from branchcare.core.imports import copy_available, copy_insert  # noqa: E402
 from branchcare.core.sla import CalendarRangeError  # noqa: E402
 from branchcare.org.calendar import trading_days_between  # noqa: E402
 from branchcare.research.models import ResearchItem, ResearchSource  # noqa: E402
@@ -108,16 +109,21 @@ def main() -> int:
             )
             if not secs[0].pk:  # backends without RETURNING on bulk insert
                 secs = list(Security.objects.filter(code__startswith="BX", exchange="BJ").order_by("code"))
-            rows = []
-            for sec in secs:
-                rows.extend(
-                    Price(security=sec, date=d, close=c)
-                    for d, c in zip(days, _walk(rng, len(days), rng.uniform(5, 200), 0.02), strict=True)
-                )
-                if len(rows) >= 50_000:
-                    Price.objects.bulk_create(rows, batch_size=5000)
-                    rows = []
-            Price.objects.bulk_create(rows, batch_size=5000)
+            series = (
+                (sec.pk, d, c)
+                for sec in secs
+                for d, c in zip(days, _walk(rng, len(days), rng.uniform(5, 200), 0.02), strict=True)
+            )
+            if copy_available():  # PostgreSQL: COPY, as the price import does
+                copy_insert(Price, ["security_id", "date", "close"], series)
+            else:
+                rows = []
+                for sid, d, c in series:
+                    rows.append(Price(security_id=sid, date=d, close=c))
+                    if len(rows) >= 50_000:
+                        Price.objects.bulk_create(rows, batch_size=5000)
+                        rows = []
+                Price.objects.bulk_create(rows, batch_size=5000)
             source = ResearchSource.objects.create(name="压测研究来源")
             items = []
             for i in range(n):

@@ -146,8 +146,8 @@ def main() -> int:
 
             def dashboard() -> None:
                 now = timezone.now()
-                live.dashboard(branches=[branch], now=now)
-                live.sla_breaches([branch.pk], now)
+                dash = live.dashboard(branches=[branch], now=now)
+                live.sla_from(dash)
                 live.most_overdue([branch.pk], now)
 
             def scorecard() -> None:

@@ -110,7 +110,7 @@ def revisit_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "v": visit,
             "is_assignee": is_assignee,
             "questions": list(enumerate(visit.rule.questions)),
-            "answers": list(visit.answers.items()),
+            "answers": _ordered_answers(visit),
             "attempt_log": list(visit.attempt_log.select_related("by")),
             "inquiries": list(visit.inquiries.all()),
             "can_assign": can_assign,
@@ -120,6 +120,13 @@ def revisit_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "see_personal": request.user.has_cap(Cap.PERSONAL_DATA_VIEW),
         },
     )
+
+
+def _ordered_answers(visit: ReturnVisit) -> list[tuple[str, str]]:
+    """The answers in the questionnaire's order (JSON objects keep no order on PostgreSQL)."""
+    answers = dict(visit.answers or {})
+    ordered = [(q, answers.pop(q)) for q in visit.rule.questions if q in answers]
+    return ordered + sorted(answers.items())
 
 
 @login_required

@@ -3,7 +3,8 @@
 Every function is atomic and writes one audit record per change. Rules:
 
 * **Time**: not in the future (one minute of clock skew allowed) and, for a customer manager, not more
-  than :data:`BACKFILL_DAYS` days back; a director (``Cap.SUPERVISE``) may backfill older records.
+  than :data:`BACKFILL_DAYS` days back; a director (``Cap.SUPERVISE``) may backfill older records, up to
+  :data:`SUPERVISOR_BACKFILL_DAYS` back.
 * **Scope**: a manager records visits to clients of their own book; a director records for any client of
   the branch, and may record a visit in the name of one of the branch's managers (``data["manager"]``).
 * **Plans**: a visit to a client on the manager's plan of that day marks the item done and links it; any
@@ -41,6 +42,10 @@ from .selectors_visits import serveable_clients
 from .services_consultations import order_create
 
 BACKFILL_DAYS = 7
+# A director may backfill older records, but not beyond a year: older "records" are typing errors (and a
+# time before 1901 would even carry Shanghai's local-mean-time offset +08:05:43, which is no valid
+# RFC 3339 time in the API's answer).
+SUPERVISOR_BACKFILL_DAYS = 366
 CLOCK_SKEW = dt.timedelta(minutes=1)
 TEXT_LIMIT = 4000
 
@@ -57,6 +62,11 @@ def _check_time(actor: User, at: dt.datetime | None, *, what: str) -> dt.datetim
         raise DomainError(
             _("只能补录 %(n)d 天内的%(w)s记录；更早的记录请营业部经理补录。")
             % {"n": BACKFILL_DAYS, "w": what},
+            field="at",
+        )
+    if at < now - dt.timedelta(days=SUPERVISOR_BACKFILL_DAYS):
+        raise DomainError(
+            _("只能补录一年内的%(w)s记录。") % {"w": what},
             field="at",
         )
     return at

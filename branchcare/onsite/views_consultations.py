@@ -146,6 +146,7 @@ def _detail_context(request: AuthedRequest, order: ConsultationOrder, actions: l
         "actions": [(n, labels.get(n, _("评分"))) for n in actions],
         "consultants": consultants,
         "delivery_methods": svc.DELIVERY_METHODS.items(),
+        "delivery_label": svc.DELIVERY_METHODS.get(order.delivery_method, order.delivery_method),
         "is_consultant": order.consultant_id == request.user.pk,
         "is_manager": order.manager_id == request.user.pk,
         "can_pdf": order.advices.exists(),

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from branchcare.clients.models import Client
 from branchcare.core import events
+from branchcare.core import workflow as wf
 from branchcare.core.audit import audit_log, diff, snapshot
 from branchcare.core.errors import DomainError
 from branchcare.core.notify import notify
@@ -547,7 +548,7 @@ def request_create(
 
 def _step(**kwargs: Any) -> PremiumRequest:
     """``core.workflow.transition`` on a premium request (typed)."""
-    return cast(PremiumRequest, _step(**kwargs))
+    return cast(PremiumRequest, wf.transition(workflow=PREMIUM_REQUEST, **kwargs))
 
 
 def _lock(req: PremiumRequest) -> PremiumRequest:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from branchcare.core import events, timeline, workbench
+from branchcare.core import client_panels, events, timeline, workbench
 
 from . import import_specs, tasks  # noqa: F401 - registers the import and the periodic tasks
 from .models import Prospect
@@ -89,3 +89,29 @@ def prospect_events(*, client, viewer, start, end):
 
 
 timeline.register("prospects", prospect_events)
+
+
+def origin_panel(client, viewer) -> client_panels.ClientPanel | None:
+    """On the client page (side column): the prospect this client was developed from — source, partner,
+    credited owner, offered rate. One query; shown to those who may see the prospect."""
+    q = prospect_scope_q(viewer)
+    if q is None:
+        return None
+    p = (
+        Prospect.objects.filter(q, client=client)
+        .select_related("credited_partner", "credited_owner")
+        .order_by("-converted_at")
+        .first()
+    )
+    if p is None:
+        return None
+    return client_panels.ClientPanel(
+        title=_("客户来源"),
+        template="prospects/_client_panel.html",
+        context={"p": p},
+        order=80,
+        column="side",
+    )
+
+
+client_panels.register("prospects.origin", origin_panel)

@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -127,7 +127,7 @@ def prospect_list(*, viewer: Any, filters: ProspectFilters | None = None) -> Que
         if digits.isdigit() and len(digits) >= 4:
             cond |= Q(phone__endswith=digits)
         qs = qs.filter(cond)
-    return qs.order_by("next_follow_up_due", "-created_at", "-pk")
+    return qs.order_by(F("next_follow_up_due").asc(nulls_last=True), "-created_at", "-pk")
 
 
 def prospect_get_for(*, viewer: Any, pk: Any) -> Prospect:

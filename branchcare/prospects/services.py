@@ -650,6 +650,8 @@ def convert_clients(
     now = now or timezone.now()
     ids = list(client_ids)
     converted = 0
+    if not ids or not Prospect.objects.filter(stage__in=OPEN_STAGES, client__isnull=True).exists():
+        return 0  # nothing to match (the common case for large counter-system imports): one query
     for i in range(0, len(ids), 900):
         clients = list(Client.objects.filter(pk__in=ids[i : i + 900]).values(*CLIENT_VALUES))
         by_phone = {(c["branch__company_id"], c["phone"]): c for c in clients if c["phone"]}

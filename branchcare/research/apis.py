@@ -56,9 +56,9 @@ class AnyCap(BasePermission):
         user = request.user
         if not (user and user.is_authenticated):
             return False
-        caps = getattr(view, "write_caps", {}).get(request.method.lower())
+        caps: tuple[str, ...] | None = getattr(view, "write_caps", {}).get(request.method.lower())
         if caps is None:
-            caps = getattr(view, "read_caps", sel.READ_CAPS)
+            caps = tuple(getattr(view, "read_caps", sel.READ_CAPS))
         return sel.has_any(user, tuple(caps))
 
 
@@ -135,13 +135,15 @@ class ItemDetailSerializer(ItemSerializer):
 
 
 class ItemWriteSerializer(serializers.Serializer):
-    source = serializers.IntegerField(min_value=1, max_value=2**53)
+    source = serializers.IntegerField(min_value=1, max_value=2**53)  # type: ignore[assignment]
     kind = serializers.CharField(help_text=" / ".join(ResearchItem.Kind.values))
     title = serializers.CharField(max_length=200)
     summary = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     body = serializers.CharField(required=False, allow_blank=True, default="")
     risk_rating = serializers.CharField(default="R3", help_text="R1–R5")
-    industries = serializers.ListField(child=serializers.CharField(max_length=30), required=False, default=list)
+    industries = serializers.ListField(
+        child=serializers.CharField(max_length=30), required=False, default=list
+    )
     securities = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**53), required=False, default=list,
         help_text="相关证券编号",
@@ -187,7 +189,9 @@ class AudienceSerializer(serializers.Serializer):
     security = serializers.IntegerField(required=False, allow_null=True, help_text="holders：证券编号")
     tier = serializers.CharField(required=False, allow_blank=True, help_text="tier：large / medium / small")
     manager = serializers.IntegerField(required=False, allow_null=True, help_text="manager：客户经理编号")
-    clients = serializers.ListField(child=serializers.IntegerField(), required=False, help_text="clients：客户编号")
+    clients = serializers.ListField(
+        child=serializers.IntegerField(), required=False, help_text="clients：客户编号"
+    )
 
 
 class PushCreateSerializer(serializers.Serializer):
@@ -250,7 +254,11 @@ class SourceListView(GenericAPIView):
     pagination_class = StandardPagination
     parser_classes = [JSONParser]
 
-    @extend_schema(summary="研究来源列表", tags=TAGS, responses={200: SourceSerializer(many=True), **list_error_responses(401, 403)})
+    @extend_schema(
+        summary="研究来源列表",
+        tags=TAGS,
+        responses={200: SourceSerializer(many=True), **list_error_responses(401, 403)},
+    )
     def get(self, request: AuthedRequest) -> Response:
         page = self.paginate_queryset(sel.source_list(viewer=request.user))
         return self.get_paginated_response(SourceSerializer(page, many=True).data)
@@ -273,7 +281,12 @@ class SourceDetailView(GenericAPIView):
     queryset = ResearchSource.objects.none()
     parser_classes = [JSONParser]
 
-    @extend_schema(summary="研究来源详情", tags=TAGS, parameters=[ID], responses={200: SourceSerializer, **error_responses(401, 403, 404)})
+    @extend_schema(
+        summary="研究来源详情",
+        tags=TAGS,
+        parameters=[ID],
+        responses={200: SourceSerializer, **error_responses(401, 403, 404)},
+    )
     def get(self, request: AuthedRequest, pk: str) -> Response:
         return Response(SourceSerializer(sel.source_get_for(viewer=request.user, pk=pk)).data)
 
@@ -348,7 +361,12 @@ class ItemDetailView(GenericAPIView):
     queryset = ResearchItem.objects.none()
     parser_classes = [JSONParser]
 
-    @extend_schema(summary="研究成果详情", tags=TAGS, parameters=[ID], responses={200: ItemDetailSerializer, **error_responses(401, 403, 404)})
+    @extend_schema(
+        summary="研究成果详情",
+        tags=TAGS,
+        parameters=[ID],
+        responses={200: ItemDetailSerializer, **error_responses(401, 403, 404)},
+    )
     def get(self, request: AuthedRequest, pk: str) -> Response:
         item = sel.item_get_for(viewer=request.user, pk=pk)
         return Response(ItemDetailSerializer(_detail(item), context={"request": request}).data)
@@ -397,7 +415,13 @@ class ItemActionView(GenericAPIView):
         elif action == "publish":
             note = NoteSerializer(data=request.data)
             note.is_valid(raise_exception=True)
-            _run(svc.item_review, actor=request.user, item=item, decision="approve", comment=note.validated_data["note"])
+            _run(
+                svc.item_review,
+                actor=request.user,
+                item=item,
+                decision="approve",
+                comment=note.validated_data["note"],
+            )
         elif action == "withdraw":
             note = NoteSerializer(data=request.data)
             note.is_valid(raise_exception=True)
@@ -414,7 +438,12 @@ class AttachmentListView(GenericAPIView):
     queryset = ResearchAttachment.objects.none()
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(summary="研究附件列表", tags=TAGS, parameters=[ID], responses={200: AttachmentSerializer(many=True), **error_responses(401, 403, 404)})
+    @extend_schema(
+        summary="研究附件列表",
+        tags=TAGS,
+        parameters=[ID],
+        responses={200: AttachmentSerializer(many=True), **error_responses(401, 403, 404)},
+    )
     def get(self, request: AuthedRequest, pk: str) -> Response:
         item = sel.item_get_for(viewer=request.user, pk=pk)
         return Response(AttachmentSerializer(item.attachments.all(), many=True).data)
@@ -423,7 +452,12 @@ class AttachmentListView(GenericAPIView):
         summary="上传研究附件（PDF / Office）",
         tags=TAGS,
         parameters=[ID],
-        request={"multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        },
         responses={201: AttachmentSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request: AuthedRequest, pk: str) -> Response:
@@ -469,7 +503,11 @@ class PushListView(GenericAPIView):
     pagination_class = StandardPagination
     parser_classes = [JSONParser]
 
-    @extend_schema(summary="研究推送列表", tags=TAGS, responses={200: PushSerializer(many=True), **list_error_responses(401, 403)})
+    @extend_schema(
+        summary="研究推送列表",
+        tags=TAGS,
+        responses={200: PushSerializer(many=True), **list_error_responses(401, 403)},
+    )
     def get(self, request: AuthedRequest) -> Response:
         page = self.paginate_queryset(sel.push_list(viewer=request.user))
         return self.get_paginated_response(PushSerializer(page, many=True).data)
@@ -526,7 +564,10 @@ class ClientFeedView(GenericAPIView):
         summary="客户的相关研究",
         description="与客户持仓（同证券、同行业）相关、在其风险承受能力内、来源有效的已发布研究。",
         tags=TAGS,
-        parameters=[OpenApiParameter("client_id", int, OpenApiParameter.PATH), OpenApiParameter("limit", int)],
+        parameters=[
+            OpenApiParameter("client_id", int, OpenApiParameter.PATH),
+            OpenApiParameter("limit", int),
+        ],
         responses={200: ItemSerializer(many=True), **error_responses(401, 403, 404)},
     )
     def get(self, request: AuthedRequest, client_id: str) -> Response:
@@ -543,8 +584,14 @@ urlpatterns = [
     path("research/sources/<str:pk>/", SourceDetailView.as_view(), name="api-research-source"),
     path("research/items/", ItemListView.as_view(), name="api-research-items"),
     path("research/items/<str:pk>/", ItemDetailView.as_view(), name="api-research-item"),
-    path("research/items/<str:pk>/attachments/", AttachmentListView.as_view(), name="api-research-attachments"),
-    path("research/items/<str:pk>/attachments/<str:att>/", AttachmentDownloadView.as_view(), name="api-research-attachment"),
+    path(
+        "research/items/<str:pk>/attachments/", AttachmentListView.as_view(), name="api-research-attachments"
+    ),
+    path(
+        "research/items/<str:pk>/attachments/<str:att>/",
+        AttachmentDownloadView.as_view(),
+        name="api-research-attachment",
+    ),
     path("research/items/<str:pk>/<str:action>/", ItemActionView.as_view(), name="api-research-item-action"),
     path("research/pushes/", PushListView.as_view(), name="api-research-pushes"),
     path("research/pushes/<str:pk>/", PushDetailView.as_view(), name="api-research-push"),

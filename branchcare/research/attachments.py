@@ -44,9 +44,7 @@ def check_upload(upload: Any) -> str:
         raise DomainError(_("附件是空文件。"), field="file")
     limit = max_bytes()
     if size > limit:
-        raise DomainError(
-            _("附件不能超过 %(mb)s MB。") % {"mb": limit // (1024 * 1024)}, field="file"
-        )
+        raise DomainError(_("附件不能超过 %(mb)s MB。") % {"mb": limit // (1024 * 1024)}, field="file")
     upload.seek(0)
     head = upload.read(8)
     upload.seek(0)

@@ -18,15 +18,27 @@ from . import services as svc
 from .models import ResearchItem, ResearchSource
 
 COMMENTARY = [
-    ("早盘解盘：指数震荡，关注成交量变化", "沪深两市早盘窄幅震荡，成交量较昨日同期略有萎缩。建议控制仓位，关注量能能否有效放大。"),
+    (
+        "早盘解盘：指数震荡，关注成交量变化",
+        "沪深两市早盘窄幅震荡，成交量较昨日同期略有萎缩。建议控制仓位，关注量能能否有效放大。",
+    ),
     ("午间解盘：金融板块护盘，成长股分化", "银行、保险板块午前走强，成长股内部分化明显，短线以观望为主。"),
     ("收盘点评：北向资金净流入，市场情绪回暖", "北向资金全天净流入，消费与医药板块领涨，市场情绪有所回暖。"),
 ]
 REPORTS = [
-    ("银行业季度展望：息差企稳，资产质量平稳", "银行", "R2",
-     "行业净息差降幅收窄，资产质量总体平稳，高股息银行具备配置价值。"),
+    (
+        "银行业季度展望：息差企稳，资产质量平稳",
+        "银行",
+        "R2",
+        "行业净息差降幅收窄，资产质量总体平稳，高股息银行具备配置价值。",
+    ),
     ("保险行业深度：负债端改善，投资端承压", "保险", "R3", "寿险新单保费回暖，利率下行对投资收益形成压力。"),
-    ("医药行业中期策略：创新药进入收获期", "医药", "R3", "创新药出海与集采出清并行，关注研发管线丰富的龙头。"),
+    (
+        "医药行业中期策略：创新药进入收获期",
+        "医药",
+        "R3",
+        "创新药出海与集采出清并行，关注研发管线丰富的龙头。",
+    ),
     ("白酒行业跟踪：渠道库存回落，价格趋稳", "白酒", "R3", "高端白酒批价企稳，渠道库存回落至合理水平。"),
     ("半导体设备国产化专题：替代加速", "半导体", "R4", "国产刻蚀、薄膜沉积设备验证加速，订单能见度提升。"),
     ("证券行业点评：交投活跃带动经纪业务", "证券", "R3", "两市成交额回升，经纪与两融业务收入有望改善。"),
@@ -88,7 +100,9 @@ def seed_demo(*, users: dict[str, Any], today: dt.date, seed: int) -> dict[str, 
             .distinct()[:20]
         )
         held += [s for s in more if s not in held][: 6 - len(held)]
-    client_levels = [lvl for lvl in Client.objects.filter(pk__in=fixed).values_list("risk_level", flat=True) if lvl]
+    client_levels = [
+        lvl for lvl in Client.objects.filter(pk__in=fixed).values_list("risk_level", flat=True) if lvl
+    ]
     rec_risk = min(client_levels or ["C3"]).replace("C", "R")
     for i, sec in enumerate(Security.objects.filter(pk__in=held).order_by("code")):
         close = _last_close(sec) or Decimal("10")
@@ -112,7 +126,9 @@ def seed_demo(*, users: dict[str, Any], today: dt.date, seed: int) -> dict[str, 
         item = svc.item_submit(actor=researcher, item=item)
         item = svc.item_review(actor=reviewer, item=item, decision="approve", comment="合规审核通过")
         when = timezone.now() - dt.timedelta(days=days_ago)
-        ResearchItem.objects.filter(pk=item.pk).update(published_on=timezone.localdate(when), published_at=when)
+        ResearchItem.objects.filter(pk=item.pk).update(
+            published_on=timezone.localdate(when), published_at=when
+        )
         created += 1
     title = "新能源汽车产业链月报：销量超预期"
     if title not in existing:

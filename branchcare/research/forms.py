@@ -38,22 +38,38 @@ class ItemForm(BootstrapFormMixin, forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("类别"), choices=ResearchItem.Kind.choices)
     title = forms.CharField(label=gettext_lazy("标题"), max_length=200)
     summary = forms.CharField(label=gettext_lazy("摘要"), max_length=500, required=False)
-    body = forms.CharField(label=gettext_lazy("正文"), widget=forms.Textarea(attrs={"rows": 8}), required=False)
+    body = forms.CharField(
+        label=gettext_lazy("正文"), widget=forms.Textarea(attrs={"rows": 8}), required=False
+    )
     risk_rating = forms.ChoiceField(label=gettext_lazy("风险等级"), choices=RiskRating.choices, initial="R3")
     industries = forms.CharField(
-        label=gettext_lazy("行业"), required=False, max_length=300, help_text=gettext_lazy("多个行业用逗号分隔")
+        label=gettext_lazy("行业"),
+        required=False,
+        max_length=300,
+        help_text=gettext_lazy("多个行业用逗号分隔"),
     )
     security_codes = forms.CharField(
-        label=gettext_lazy("相关证券代码"), required=False, max_length=300, help_text=gettext_lazy("多个代码用逗号分隔")
+        label=gettext_lazy("相关证券代码"),
+        required=False,
+        max_length=300,
+        help_text=gettext_lazy("多个代码用逗号分隔"),
     )
     security_code = forms.CharField(label=gettext_lazy("推荐证券代码"), required=False, max_length=12)
     direction = forms.ChoiceField(
         label=gettext_lazy("方向"), required=False, choices=[("", "—"), *ResearchItem.Direction.choices]
     )
-    target_price = forms.DecimalField(label=gettext_lazy("目标价"), required=False, max_digits=14, decimal_places=4)
-    stop_loss = forms.DecimalField(label=gettext_lazy("止损价"), required=False, max_digits=14, decimal_places=4)
-    horizon_days = forms.IntegerField(label=gettext_lazy("持有期（天）"), required=False, min_value=1, max_value=3650)
-    reason = forms.CharField(label=gettext_lazy("推荐理由"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    target_price = forms.DecimalField(
+        label=gettext_lazy("目标价"), required=False, max_digits=14, decimal_places=4
+    )
+    stop_loss = forms.DecimalField(
+        label=gettext_lazy("止损价"), required=False, max_digits=14, decimal_places=4
+    )
+    horizon_days = forms.IntegerField(
+        label=gettext_lazy("持有期（天）"), required=False, min_value=1, max_value=3650
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("推荐理由"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
     expires_on = forms.DateField(
         label=gettext_lazy("有效期至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -100,7 +116,9 @@ AUDIENCE_KINDS = [
 class PushForm(BootstrapFormMixin, forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("推送对象"), choices=AUDIENCE_KINDS, widget=forms.RadioSelect)
     security_code = forms.CharField(label=gettext_lazy("持仓证券代码"), required=False, max_length=12)
-    tier = forms.ChoiceField(label=gettext_lazy("客户层级"), required=False, choices=[("", "—"), *Client.Tier.choices])
+    tier = forms.ChoiceField(
+        label=gettext_lazy("客户层级"), required=False, choices=[("", "—"), *Client.Tier.choices]
+    )
     manager = forms.TypedChoiceField(label=gettext_lazy("客户经理"), required=False, coerce=int, choices=[])
     channels = forms.MultipleChoiceField(
         label=gettext_lazy("推送渠道"),

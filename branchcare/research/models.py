@@ -11,6 +11,7 @@ Rules (证券投资顾问业务暂行规定):
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -79,21 +80,24 @@ class ResearchSource(models.Model):
 
     def invalid_reason(self, date: dt.date | None = None) -> str:
         """A Chinese explanation why the source is not valid on ``date`` ("" when valid)."""
-        from django.utils.translation import gettext as _g
+        from django.utils.translation import gettext
 
         date = date or timezone.localdate()
         if not self.active:
-            return _g("研究来源“%(n)s”已停用") % {"n": self.name}
+            return gettext("研究来源“%(n)s”已停用") % {"n": self.name}
         if self.kind != self.Kind.EXTERNAL:
             return ""
         if not self.licence_no.strip():
-            return _g("外部研究来源“%(n)s”无有效资格/许可证编号") % {"n": self.name}
+            return gettext("外部研究来源“%(n)s”无有效资格/许可证编号") % {"n": self.name}
         if not (self.contract_start or self.contract_end):
-            return _g("外部研究来源“%(n)s”未登记合同期限") % {"n": self.name}
+            return gettext("外部研究来源“%(n)s”未登记合同期限") % {"n": self.name}
         if self.contract_start and date < self.contract_start:
-            return _g("外部研究来源“%(n)s”的合同尚未生效") % {"n": self.name}
+            return gettext("外部研究来源“%(n)s”的合同尚未生效") % {"n": self.name}
         if self.contract_end and date > self.contract_end:
-            return _g("外部研究来源“%(n)s”的合同已于 %(d)s 到期") % {"n": self.name, "d": self.contract_end}
+            return gettext("外部研究来源“%(n)s”的合同已于 %(d)s 到期") % {
+                "n": self.name,
+                "d": self.contract_end,
+            }
         return ""
 
 
@@ -201,6 +205,29 @@ class ResearchItem(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Fill the derived fields on every full save (also for items created directly through the ORM):
+        publisher and branch from the source, the industry tags and the search tokens."""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None:
+            from .search import index_tokens
+
+            if self.source_id and (not self.publisher or self.branch_id is None):
+                source = self.source
+                self.publisher = self.publisher or source.name[:100]
+                if self.branch_id is None:
+                    self.branch_id = source.branch_id
+            industries = [str(i).replace("|", "") for i in (self.industries or []) if str(i).strip()]
+            self.industry_tags = ("|" + "|".join(industries) + "|")[:500] if industries else ""
+            security = (
+                f"{self.security.code} {self.security.name}" if self.security_id and self.security else ""
+            )
+            self.search_text = index_tokens(
+                self.title, self.summary, self.body, self.reason, security, " ".join(industries),
+                getattr(self, "_extra_search", ""),
+            )  # fmt: skip
+        super().save(*args, **kwargs)
+
     @property
     def is_recommendation(self) -> bool:
         return self.kind == self.Kind.RECOMMENDATION
@@ -244,7 +271,9 @@ class ResearchPush(models.Model):
         DONE = "done", _("已完成")
         FAILED = "failed", _("失败")
 
-    item = models.ForeignKey(ResearchItem, verbose_name=_("研究成果"), on_delete=models.CASCADE, related_name="pushes")
+    item = models.ForeignKey(
+        ResearchItem, verbose_name=_("研究成果"), on_delete=models.CASCADE, related_name="pushes"
+    )
     branch = models.ForeignKey(
         "org.Branch", verbose_name=_("营业部"), on_delete=models.CASCADE, related_name="+"
     )
@@ -314,7 +343,12 @@ class ResearchDelivery(models.Model):
         STAFF, verbose_name=_("负责人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     push = models.ForeignKey(
-        ResearchPush, verbose_name=_("推送"), null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+        ResearchPush,
+        verbose_name=_("推送"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
     )
     delivered_at = models.DateTimeField(_("交付时间"), null=True, blank=True)
     delivered_by = models.ForeignKey(

@@ -13,8 +13,10 @@ from branchcare.core.notify import notify
 from branchcare.org.capabilities import Cap
 
 from . import selectors as sel
-from . import services  # noqa: F401 - registers the gateway channels with core.notify
-from . import tasks  # noqa: F401 - registers the Huey tasks
+from . import (
+    services,  # noqa: F401 - registers the gateway channels with core.notify
+    tasks,  # noqa: F401 - registers the Huey tasks
+)
 from .models import ResearchDelivery, ResearchItem
 from .workflows import RESEARCH
 
@@ -25,7 +27,11 @@ from .workflows import RESEARCH
 def notify_review(item: ResearchItem, actor: Any, t: Any, from_state: str) -> None:
     """Tell the author about the review decision; tell reviewers about a new submission (in-app)."""
     url = reverse("research:item_detail", args=[item.pk])
-    if t.name in ("approve", "reject", "withdraw") and item.author_id and item.author_id != getattr(actor, "pk", None):
+    if (
+        t.name in ("approve", "reject", "withdraw")
+        and item.author_id
+        and item.author_id != getattr(actor, "pk", None)
+    ):
         titles = {
             "approve": _("研究《%(t)s》已通过合规审核并发布"),
             "reject": _("研究《%(t)s》被合规退回修改"),
@@ -43,8 +49,9 @@ def notify_review(item: ResearchItem, actor: Any, t: Any, from_state: str) -> No
 
         reviewers = [
             u
-            for u in User.objects.filter(is_active=True, branch_id=getattr(actor, "branch_id", None))
-            .prefetch_related("roles")[:200]
+            for u in User.objects.filter(
+                is_active=True, branch_id=getattr(actor, "branch_id", None)
+            ).prefetch_related("roles")[:200]
             if u.has_cap(Cap.RESEARCH_REVIEW)
         ]
         if reviewers:
@@ -84,7 +91,10 @@ def research_panel(client, viewer) -> client_panels.ClientPanel | None:
         return None
     items = sel.research_for_client(client=client, limit=8)
     return client_panels.ClientPanel(
-        title=_("相关研究"), template="research/panels/client_research.html", context={"items": items}, order=40
+        title=_("相关研究"),
+        template="research/panels/client_research.html",
+        context={"items": items},
+        order=40,
     )
 
 
@@ -108,8 +118,11 @@ def research_cards(user) -> list[workbench.WorkbenchCard]:
                 icon="bi-journal-text",
                 tone="info",
                 rows=[
-                    (i.title[:24], f"{i.risk_rating} · {i.published_on:%m-%d}" if i.published_on else i.risk_rating,
-                     reverse("research:item_detail", args=[i.pk]))
+                    (
+                        i.title[:24],
+                        f"{i.risk_rating} · {i.published_on:%m-%d}" if i.published_on else i.risk_rating,
+                        reverse("research:item_detail", args=[i.pk]),
+                    )
                     for i in latest
                 ],  # fmt: skip
                 order=45,
@@ -125,13 +138,18 @@ def research_cards(user) -> list[workbench.WorkbenchCard]:
                 url=reverse("research:review_queue"),
                 icon="bi-shield-check",
                 tone="warning" if queue else "success",
-                rows=[(i.title[:24], str(i.author or ""), reverse("research:item_detail", args=[i.pk])) for i in queue],
+                rows=[
+                    (i.title[:24], str(i.author or ""), reverse("research:item_detail", args=[i.pk]))
+                    for i in queue
+                ],
                 order=30,
             )
         )
     if user.has_cap(Cap.RESEARCH_WRITE):
         mine = list(
-            ResearchItem.objects.filter(author=user, state__in=[ResearchItem.State.DRAFT, ResearchItem.State.REVIEW])
+            ResearchItem.objects.filter(
+                author=user, state__in=[ResearchItem.State.DRAFT, ResearchItem.State.REVIEW]
+            )
             .only("pk", "title", "state", "review_decision")
             .order_by("-updated_at")[:5]
         )
@@ -144,8 +162,12 @@ def research_cards(user) -> list[workbench.WorkbenchCard]:
                 icon="bi-pencil-square",
                 tone="primary",
                 rows=[
-                    (i.title[:24], i.get_state_display() + ("（被退回）" if i.review_decision == "reject" and i.state == "draft" else ""),
-                     reverse("research:item_detail", args=[i.pk]))
+                    (
+                        i.title[:24],
+                        i.get_state_display()
+                        + (_("（被退回）") if i.review_decision == "reject" and i.state == "draft" else ""),
+                        reverse("research:item_detail", args=[i.pk]),
+                    )
                     for i in mine
                 ],  # fmt: skip
                 order=30,

@@ -65,8 +65,10 @@ def apply_search(qs: QuerySet, q: str) -> QuerySet:
         tsquery = " & ".join(f"'{tok}'" + (":*" if prefix else "") for tok, prefix in tokens)
         table = qs.model._meta.db_table
         return qs.extra(  # noqa: S610 - tokens are [0-9a-z] or CJK only; passed as a parameter
-            where=[f"to_tsvector('simple'::regconfig, COALESCE(\"{table}\".\"search_text\", '')) "
-                   "@@ to_tsquery('simple'::regconfig, %s)"],
+            where=[
+                f"to_tsvector('simple'::regconfig, COALESCE(\"{table}\".\"search_text\", '')) "
+                "@@ to_tsquery('simple'::regconfig, %s)"
+            ],
             params=[tsquery],
         )
     for tok, prefix in tokens:

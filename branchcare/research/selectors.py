@@ -246,11 +246,7 @@ def citable_items(*, viewer: Any, q: str = "", limit: int = 20) -> list[Research
     """Published, live items from currently valid sources the viewer may read, for citing in
     consultation advice (publisher and publish date come with the item, Art. 18); ``q`` searches
     titles and bodies."""
-    qs = (
-        item_base_qs(viewer=viewer)
-        .filter(live_q(), valid_source_q())
-        .select_related("source", "security")
-    )
+    qs = item_base_qs(viewer=viewer).filter(live_q(), valid_source_q()).select_related("source", "security")
     if q:
         qs = apply_search(qs, q)
     return list(qs.order_by("-published_at", "-pk")[: max(1, min(limit, 100))])
@@ -338,7 +334,9 @@ def push_get_for(*, viewer: Any, pk: Any) -> ResearchPush:
 
 
 def deliveries_for_push(*, push: ResearchPush) -> QuerySet[ResearchDelivery]:
-    return push.deliveries.select_related("client", "owner").order_by("status", "client__client_no", "channel")
+    return push.deliveries.select_related("client", "owner").order_by(
+        "status", "client__client_no", "channel"
+    )
 
 
 def my_delivery_tasks(*, user: Any, limit: int = 50) -> list[ResearchDelivery]:
@@ -367,7 +365,7 @@ def audience_clients(*, viewer: Any, audience: dict[str, Any]) -> QuerySet[Clien
     qs = client_base_qs(viewer=viewer, capability=Cap.CLIENTS_VIEW).filter(status=Client.Status.ACTIVE)
     kind = audience.get("kind")
     if kind == "holders":
-        qs = qs.filter(holdings__security_id=audience.get("security"), holdings__quantity__gt=0)
+        qs = qs.filter(holdings__security_id=int(audience.get("security") or 0), holdings__quantity__gt=0)
     elif kind == "tier":
         qs = qs.filter(tier=audience.get("tier"))
     elif kind == "premium":

@@ -3,6 +3,12 @@ suitability check, deliveries to clients and pushes to an audience.
 
 Every function is atomic and audited. Business refusals raise :class:`DomainError` with a Chinese
 message; nothing is written when one is raised.
+
+Events (``core.events``), published inside the writing transaction:
+
+- ``research.published``: ``item_id``, ``actor`` — an item passed compliance review;
+- ``research.delivered``: ``delivery_id``, ``item_id``, ``client_id``, ``channel``, ``actor`` — a
+  delivery was recorded for a client.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branchcare.clients.models import Client, Security
+from branchcare.core import events
 from branchcare.core import notify as core_notify
 from branchcare.core.audit import audit_log, diff, snapshot
 from branchcare.core.errors import DomainError
@@ -31,7 +38,6 @@ from branchcare.org.capabilities import Cap
 from . import selectors
 from .attachments import check_upload
 from .models import ResearchAttachment, ResearchDelivery, ResearchItem, ResearchPush, ResearchSource
-from .search import index_tokens
 from .workflows import RESEARCH
 
 S = ResearchItem.State
@@ -78,12 +84,16 @@ def source_create(*, actor: Any, data: dict[str, Any]) -> ResearchSource:
     if source.branch_id not in (None, actor.branch_id) and actor.scope_for(Cap.ORG_CONFIGURE) != "company":
         raise DomainError(_("只能为本营业部登记研究来源。"), field="branch")
     source.save()
-    audit_log(actor=actor, action="research.source.create", obj=source, changes=snapshot(source, SOURCE_FIELDS))
+    audit_log(
+        actor=actor, action="research.source.create", obj=source, changes=snapshot(source, SOURCE_FIELDS)
+    )
     return source
 
 
 @transaction.atomic
-def source_update(*, actor: Any, source: ResearchSource, data: dict[str, Any], version: int | None = None) -> ResearchSource:
+def source_update(
+    *, actor: Any, source: ResearchSource, data: dict[str, Any], version: int | None = None
+) -> ResearchSource:
     """Edit a source (optimistic locking on ``version``)."""
     if not selectors.can_edit_sources(actor):
         raise DomainError(_("您没有维护研究来源的权限。"), code="forbidden")
@@ -99,7 +109,12 @@ def source_update(*, actor: Any, source: ResearchSource, data: dict[str, Any], v
     locked.version = F("version") + 1
     locked.save()
     locked.refresh_from_db()
-    audit_log(actor=actor, action="research.source.update", obj=locked, changes=diff(before, snapshot(locked, SOURCE_FIELDS)))
+    audit_log(
+        actor=actor,
+        action="research.source.update",
+        obj=locked,
+        changes=diff(before, snapshot(locked, SOURCE_FIELDS)),
+    )
     return locked
 
 
@@ -118,7 +133,8 @@ def _industries(value: Any) -> list[str]:
 
 
 def _derive(item: ResearchItem, securities: list[Security]) -> None:
-    """Fields computed from others: publisher from the source, branch, industry tags, search text."""
+    """Fields computed from others: publisher and branch from the source, the industries of the
+    securities; ``ResearchItem.save`` turns them into the industry tags and search tokens."""
     item.publisher = item.source.name[:100]
     item.branch_id = item.source.branch_id
     industries = list(item.industries)
@@ -126,9 +142,7 @@ def _derive(item: ResearchItem, securities: list[Security]) -> None:
         if sec is not None and sec.industry and sec.industry not in industries:
             industries.append(sec.industry)
     item.industries = industries[:15]
-    item.industry_tags = ("|" + "|".join(item.industries) + "|") if item.industries else ""
-    names = " ".join(f"{s.code} {s.name}" for s in [item.security, *securities] if s is not None)
-    item.search_text = index_tokens(item.title, item.summary, item.body, item.reason, names, " ".join(item.industries))
+    item._extra_search = " ".join(f"{s.code} {s.name}" for s in securities)  # type: ignore[attr-defined]
 
 
 def _clean_item(item: ResearchItem) -> None:
@@ -189,7 +203,12 @@ def item_create(
     _derive(item, secs)
     item.save()
     item.securities.set(secs)
-    audit_log(actor=actor, action="research.item.create", obj=item, changes=snapshot(item, ["title", "kind", "source", "risk_rating"]))
+    audit_log(
+        actor=actor,
+        action="research.item.create",
+        obj=item,
+        changes=snapshot(item, ["title", "kind", "source", "risk_rating"]),
+    )
     return item
 
 
@@ -209,7 +228,8 @@ def item_update(
     _check_version(locked, version)
     if locked.state != S.DRAFT:
         raise DomainError(
-            _("只有草稿可以修改；当前状态为“%(s)s”。") % {"s": locked.get_state_display()}, code="invalid_state"
+            _("只有草稿可以修改；当前状态为“%(s)s”。") % {"s": locked.get_state_display()},
+            code="invalid_state",
         )
     before = snapshot(locked, ITEM_FIELDS)
     for key, value in data.items():
@@ -224,7 +244,12 @@ def item_update(
     locked.save()
     if securities is not None:
         locked.securities.set(secs)
-    audit_log(actor=actor, action="research.item.update", obj=locked, changes=diff(before, snapshot(locked, ITEM_FIELDS)))
+    audit_log(
+        actor=actor,
+        action="research.item.update",
+        obj=locked,
+        changes=diff(before, snapshot(locked, ITEM_FIELDS)),
+    )
     return locked
 
 
@@ -235,6 +260,7 @@ def item_submit(*, actor: Any, item: ResearchItem) -> ResearchItem:
     )  # type: ignore[return-value]
 
 
+@transaction.atomic
 def item_review(*, actor: Any, item: ResearchItem, decision: str, comment: str = "") -> ResearchItem:
     """Compliance decision on an item in review: ``approve`` publishes it (publish date, publisher and,
     for recommendations with a horizon, the expiry date are set); ``reject`` returns it to draft and
@@ -255,9 +281,10 @@ def item_review(*, actor: Any, item: ResearchItem, decision: str, comment: str =
             changes["expires_on"] = today + dt.timedelta(days=int(item.horizon_days))
         if item.expires_on is not None and item.expires_on < today:
             raise DomainError(_("有效期已过，请退回研究员修改有效期。"), field="expires_on")
-    return transition(
-        workflow=RESEARCH, obj=item, name=decision, actor=actor, note=comment, changes=changes
-    )  # type: ignore[return-value]
+    done = transition(workflow=RESEARCH, obj=item, name=decision, actor=actor, note=comment, changes=changes)
+    if decision == "approve":
+        events.publish("research.published", item_id=done.pk, actor=actor)
+    return done  # type: ignore[return-value]
 
 
 def item_withdraw(*, actor: Any, item: ResearchItem, reason: str) -> ResearchItem:
@@ -287,7 +314,9 @@ def expire_due(*, today: dt.date | None = None) -> int:
     """Move published items past their ``expires_on`` to *expired*; returns how many."""
     today = today or timezone.localdate()
     ids = list(
-        ResearchItem.objects.filter(state=S.PUBLISHED, expires_on__lt=today).values_list("pk", flat=True)[:1000]
+        ResearchItem.objects.filter(state=S.PUBLISHED, expires_on__lt=today).values_list("pk", flat=True)[
+            :1000
+        ]
     )
     actor = SystemActor()
     done = 0
@@ -361,10 +390,13 @@ def suitability_check(*, item: ResearchItem, client: Client, today: dt.date | No
     item_rank = selectors.RISK_RANK.get(item.risk_rating, 5)
     if item_rank > max_rank:
         if not client.risk_level:
-            reasons.append(_("客户未做风险测评，只能接收 R1 级研究（本研究为 %(r)s）") % {"r": item.risk_rating})
+            reasons.append(
+                _("客户未做风险测评，只能接收 R1 级研究（本研究为 %(r)s）") % {"r": item.risk_rating}
+            )
         else:
             reasons.append(
-                _("研究风险等级 %(r)s 高于客户风险承受能力 %(c)s") % {"r": item.risk_rating, "c": client.risk_level}
+                _("研究风险等级 %(r)s 高于客户风险承受能力 %(c)s")
+                % {"r": item.risk_rating, "c": client.risk_level}
             )
     warning = ""
     if client.risk_level and client.risk_assessment_expired:
@@ -411,7 +443,9 @@ def delivery_record(
             field="item",
         )
     if item.state != S.PUBLISHED or (item.expires_on and item.expires_on < today):
-        raise DomainError(_("研究成果“%(t)s”未发布或已失效，不能交付客户。") % {"t": item.title}, field="item")
+        raise DomainError(
+            _("研究成果“%(t)s”未发布或已失效，不能交付客户。") % {"t": item.title}, field="item"
+        )
     result = suitability_check(item=item, client=client, today=today)
     if not result["ok"]:
         if not allow_unsuitable:
@@ -452,6 +486,14 @@ def delivery_record(
             type(sent[0]).objects.filter(pk__in=[n.pk for n in sent]).update(read_at=now)
             delivery.notification_id = sent[0].pk
             delivery.save(update_fields=["notification_id"])
+    events.publish(
+        "research.delivered",
+        delivery_id=delivery.pk,
+        item_id=item.pk,
+        client_id=client.pk,
+        channel=channel,
+        actor=actor,
+    )
     audit_log(
         actor=actor,
         action="research.delivery.record",
@@ -544,11 +586,15 @@ def _clean_audience(audience: dict[str, Any]) -> dict[str, Any]:
         if not out["clients"]:
             raise DomainError(_("请选择客户。"), field="clients")
     else:
-        raise DomainError(_("请选择推送对象（持仓客户、客户层级、高端客户或客户经理名下客户）。"), field="kind")
+        raise DomainError(
+            _("请选择推送对象（持仓客户、客户层级、高端客户或客户经理名下客户）。"), field="kind"
+        )
     return out
 
 
-def push_preview(*, actor: Any, item: ResearchItem, audience: dict[str, Any], limit: int = 500) -> dict[str, Any]:
+def push_preview(
+    *, actor: Any, item: ResearchItem, audience: dict[str, Any], limit: int = 500
+) -> dict[str, Any]:
     """Who an audience reaches and who the suitability filter excludes, with reasons.
 
     Returns ``{"audience", "total", "included": [(client, result)], "excluded": [(client, result)],
@@ -562,7 +608,8 @@ def push_preview(*, actor: Any, item: ResearchItem, audience: dict[str, Any], li
         )[:20000]
     )
     today = timezone.localdate()
-    included, excluded = [], []
+    included: list[tuple[Client, dict[str, Any]]] = []
+    excluded: list[tuple[Client, dict[str, Any]]] = []
     for c in clients:
         result = suitability_check(item=item, client=c, today=today)
         (included if result["ok"] else excluded).append((c, result))
@@ -637,7 +684,9 @@ def push_execute(push_id: int) -> ResearchPush | None:
     push = ResearchPush.objects.select_related("item__source", "created_by").get(pk=push_id)
     actor = push.created_by
     item = push.item
-    clients = list(selectors.audience_clients(viewer=actor, audience=push.audience).values_list("pk", flat=True))
+    clients = list(
+        selectors.audience_clients(viewer=actor, audience=push.audience).values_list("pk", flat=True)
+    )
     excluded: list[dict[str, Any]] = []
     counts = {"processed": 0, "included": 0, "sent": 0, "failed": 0, "tasks": 0}
     for start in range(0, len(clients), BATCH):
@@ -646,14 +695,20 @@ def push_execute(push_id: int) -> ResearchPush | None:
             result = suitability_check(item=item, client=c)
             counts["processed"] += 1
             if not result["ok"]:
-                excluded.append({"client": c.pk, "client_no": c.client_no, "name": c.name, "reason": result["reason"]})
+                excluded.append(
+                    {"client": c.pk, "client_no": c.client_no, "name": c.name, "reason": result["reason"]}
+                )
                 continue
             counts["included"] += 1
             for channel in push.channels:
                 try:
-                    d = delivery_record(actor=actor, item=item, client=c, channel=channel, push=push, note=push.note)
+                    d = delivery_record(
+                        actor=actor, item=item, client=c, channel=channel, push=push, note=push.note
+                    )
                 except DomainError as exc:
-                    excluded.append({"client": c.pk, "client_no": c.client_no, "name": c.name, "reason": exc.message})
+                    excluded.append(
+                        {"client": c.pk, "client_no": c.client_no, "name": c.name, "reason": exc.message}
+                    )
                     counts["failed"] += 1
                     continue
                 if d.channel == D.Channel.IN_PERSON:

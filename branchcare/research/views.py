@@ -68,7 +68,9 @@ def item_list(request: AuthedRequest) -> HttpResponse:
     """All research the viewer may read, searchable (Chinese full text) and filterable."""
     filters = sel.ItemFilters.from_params(request.GET)
     page = _page(request)
-    rows = list(sel.item_list(viewer=request.user, filters=filters)[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
+    rows = list(
+        sel.item_list(viewer=request.user, filters=filters)[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -83,7 +85,7 @@ def item_list(request: AuthedRequest) -> HttpResponse:
             "query": query.urlencode(),
             "kinds": ResearchItem.Kind.choices,
             "states": ResearchItem.State.choices,
-            "ratings": [r for r in sel.RISK_RANK],
+            "ratings": list(sel.RISK_RANK),
             "sources": sel.source_list(viewer=request.user),
             "can_write": request.user.has_cap(Cap.RESEARCH_WRITE),
             "can_push": sel.can_push(request.user),
@@ -165,7 +167,9 @@ def item_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "actions": [(t.name, t.label) for t in RESEARCH.available(item, user) if t.name != "expire"],
             "history": [(h, RESEARCH.label(h.from_state), RESEARCH.label(h.to_state)) for h in history(item)],
             "can_edit": can_write and item.state == ResearchItem.State.DRAFT,
-            "attachment_form": AttachmentForm() if can_write and item.state == ResearchItem.State.DRAFT else None,
+            "attachment_form": AttachmentForm()
+            if can_write and item.state == ResearchItem.State.DRAFT
+            else None,
             "can_push": sel.can_push(user) and item.state == ResearchItem.State.PUBLISHED,
             "source_valid": item.source.is_valid_on(),
             "source_reason": item.source.invalid_reason(),
@@ -267,7 +271,10 @@ def source_list(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "research/sources/list.html",
-        {"rows": [(s, s.is_valid_on(), s.invalid_reason()) for s in rows], "can_edit": sel.can_edit_sources(request.user)},
+        {
+            "rows": [(s, s.is_valid_on(), s.invalid_reason()) for s in rows],
+            "can_edit": sel.can_edit_sources(request.user),
+        },
     )
 
 
@@ -279,11 +286,16 @@ def _source_form_page(request: AuthedRequest, source: ResearchSource | None) -> 
             if source is None:
                 svc.source_create(actor=request.user, data=data)
             else:
-                svc.source_update(actor=request.user, source=source, data=data, version=int(request.POST.get("version") or source.version))
+                svc.source_update(
+                    actor=request.user,
+                    source=source,
+                    data=data,
+                    version=int(request.POST.get("version") or source.version),
+                )
             messages.success(request, _("已保存研究来源。"))
             return redirect("research:sources")
         except DomainError as exc:
-            add_domain_error(form, exc)
+            add_domain_error(form, exc)  # type: ignore[arg-type]
     return render(request, "research/sources/edit.html", {"form": form, "source": source})
 
 
@@ -319,7 +331,9 @@ def push_list(request: AuthedRequest) -> HttpResponse:
             "has_next": len(rows) > PAGE_SIZE,
             "has_prev": page > 1,
             "can_push": sel.can_push(request.user),
-            "latest": sel.latest_published(viewer=request.user, limit=8) if sel.can_push(request.user) else [],
+            "latest": sel.latest_published(viewer=request.user, limit=8)
+            if sel.can_push(request.user)
+            else [],
         },
     )
 
@@ -327,7 +341,12 @@ def push_list(request: AuthedRequest) -> HttpResponse:
 def _managers_for(user: Any) -> list[User]:
     from branchcare.clients.selectors import client_base_qs
 
-    manager_ids = client_base_qs(viewer=user).exclude(manager__isnull=True).values_list("manager_id", flat=True).distinct()
+    manager_ids = (
+        client_base_qs(viewer=user)
+        .exclude(manager__isnull=True)
+        .values_list("manager_id", flat=True)
+        .distinct()
+    )
     return list(User.objects.filter(pk__in=manager_ids).order_by("username")[:200])
 
 
@@ -363,8 +382,13 @@ def push_new(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "research/pushes/new.html",
-        {"item": item, "form": form, "preview": preview, "source_valid": item.source.is_valid_on(),
-         "source_reason": item.source.invalid_reason()},  # fmt: skip
+        {
+            "item": item,
+            "form": form,
+            "preview": preview,
+            "source_valid": item.source.is_valid_on(),
+            "source_reason": item.source.invalid_reason(),
+        },  # fmt: skip
     )
 
 
@@ -373,12 +397,20 @@ def push_new(request: AuthedRequest) -> HttpResponse:
 def push_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     push = sel.push_get_for(viewer=request.user, pk=pk)
     deliveries = list(sel.deliveries_for_push(push=push)[:500])
-    template = "research/pushes/_progress.html" if request.headers.get("HX-Request") else "research/pushes/detail.html"
+    template = (
+        "research/pushes/_progress.html"
+        if request.headers.get("HX-Request")
+        else "research/pushes/detail.html"
+    )
     return render(
         request,
         template,
-        {"push": push, "deliveries": deliveries, "counts": svc.push_refresh_counts(push),
-         "running": push.status in ("queued", "running")},  # fmt: skip
+        {
+            "push": push,
+            "deliveries": deliveries,
+            "counts": svc.push_refresh_counts(push),
+            "running": push.status in ("queued", "running"),
+        },  # fmt: skip
     )
 
 

@@ -4,7 +4,7 @@ declared as data. Rules that go with a step are in ``services``, which performs 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,25 +17,38 @@ from .models import ResearchItem
 
 S = ResearchItem.State
 
+
 RESEARCH = Workflow(
     name="research",
     states=dict(S.choices),
     initial=S.DRAFT,
     transitions=[
-        Transition("submit", {S.DRAFT}, S.REVIEW, capability=Cap.RESEARCH_WRITE, label=gettext_lazy("提交审核")),
         Transition(
-            "approve", {S.REVIEW}, S.PUBLISHED, capability=Cap.RESEARCH_REVIEW, label=gettext_lazy("审核通过并发布")
+            "submit",
+            {S.DRAFT},
+            S.REVIEW,
+            capability=Cap.RESEARCH_WRITE,
+            label=cast(str, gettext_lazy("提交审核")),
+        ),
+        Transition(
+            "approve",
+            {S.REVIEW},
+            S.PUBLISHED,
+            capability=Cap.RESEARCH_REVIEW,
+            label=cast(str, gettext_lazy("审核通过并发布")),
         ),
         Transition(
             "reject",
             {S.REVIEW},
             S.DRAFT,
             capability=Cap.RESEARCH_REVIEW,
-            label=gettext_lazy("退回修改"),
+            label=cast(str, gettext_lazy("退回修改")),
             requires_note=True,
         ),
-        Transition("withdraw", {S.PUBLISHED}, S.WITHDRAWN, label=gettext_lazy("撤回"), requires_note=True),
-        Transition("expire", {S.PUBLISHED}, S.EXPIRED, label=gettext_lazy("到期失效")),
+        Transition(
+            "withdraw", {S.PUBLISHED}, S.WITHDRAWN, label=cast(str, gettext_lazy("撤回")), requires_note=True
+        ),
+        Transition("expire", {S.PUBLISHED}, S.EXPIRED, label=cast(str, gettext_lazy("到期失效"))),
     ],
 )
 
@@ -46,9 +59,9 @@ def research_guard(item: ResearchItem, actor: Any, t: Transition) -> None:
     is_system = getattr(actor, "pk", None) is None
     if t.name == "approve" and item.author_id and actor.pk == item.author_id:
         raise DomainError(_("不能审核本人撰写的研究成果。"), code="forbidden")
-    if t.name in ("withdraw", "expire") and not is_system:
-        if not (actor.has_cap(Cap.RESEARCH_WRITE) or actor.has_cap(Cap.RESEARCH_REVIEW)):
-            raise DomainError(_("您没有执行“%(a)s”的权限。") % {"a": t.label}, code="forbidden")
+    may_manage = is_system or actor.has_cap(Cap.RESEARCH_WRITE) or actor.has_cap(Cap.RESEARCH_REVIEW)
+    if t.name in ("withdraw", "expire") and not may_manage:
+        raise DomainError(_("您没有执行“%(a)s”的权限。") % {"a": t.label}, code="forbidden")
     if t.name == "withdraw" and is_system:
         raise DomainError(_("撤回需由研究员或合规专员操作。"), code="forbidden")
 

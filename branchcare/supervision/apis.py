@@ -266,7 +266,7 @@ class DashboardView(APIView):
             ],
             "sla_breaches": [
                 {"key": c.key, "label": f"{s.label} · {c.label}", "count": n}
-                for s, c, n in live.sla_breaches([b.pk for b in branches], now)
+                for s, c, n in live.sla_from(dash)
             ],
         }
         return Response(DashboardSerializer(data).data)

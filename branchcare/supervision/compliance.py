@@ -440,10 +440,11 @@ def _changes_text(changes: Any) -> str:
 
 @transaction.atomic
 def history_export_audit(*, viewer: User, client: Client, fmt: str, lines: int) -> None:
-    """Record that ``viewer`` exported ``client``'s complete history (the export itself is personal data)."""
+    """Record that ``viewer`` viewed (``fmt="view"``) or exported ``client``'s complete history (it is
+    personal data, shown unmasked to holders of Cap.PERSONAL_DATA_VIEW)."""
     audit_log(
         actor=viewer,
-        action="supervision.client_history_export",
+        action="supervision.client_history_view" if fmt == "view" else "supervision.client_history_export",
         obj=client,
         changes={"format": fmt, "lines": lines},
     )

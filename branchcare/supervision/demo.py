@@ -29,7 +29,7 @@ def seed_demo(*, users: dict[str, Any], today: dt.date, seed: int) -> dict[str, 
         # next month: coverage counts more, unplanned quota less
         for item in items:
             if item["measure"] == "book_coverage":
-                item["weight"] = 30
+                item["weight"] = 25
             if item["measure"] == "visits_vs_quota":
                 item["weight"] = 5
         scorecard_save(

@@ -17,17 +17,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import FieldError
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.http import Http404
 
-from branchcare.clients.models import Client
 from branchcare.org.capabilities import Cap
 from branchcare.org.models import Branch, Role, User
 
 from . import measures as registry
-from .measures import TZ, DrillRow, day_end
+from .measures import DrillRow, day_end
 from .models import DailyMeasure
 
 logger = logging.getLogger(__name__)
@@ -157,9 +155,7 @@ def live_counts(branch_ids: Sequence[int], now: dt.datetime) -> dict[tuple[int, 
             logger.error("live counters of %s failed: %s", source.key, exc)
             continue
         for row in rows:
-            emp = row[source.emp_field]
-            if emp is None:
-                continue
+            emp = row[source.emp_field] or 0  # 0: unassigned work (counted in the branch totals)
             key = (row[f"{source.branch_field}_id"], emp)
             person = out.setdefault(key, PersonLive(emp, key[0]))
             for c in source.counters:
@@ -214,6 +210,17 @@ def most_overdue(branch_ids: Sequence[int], now: dt.datetime, limit: int = 10) -
     return [r[1] for r in rows[:limit]]
 
 
+def sla_from(dash: Sequence[BranchDash]) -> list[tuple[LiveSource, Counter, int]]:
+    """Per SLA source: work past its deadline now, from the dashboard's counts (no further query)."""
+    return [
+        (s, c, sum(bd.all_counts.get(c.key, 0) for bd in dash))
+        for s in sources().values()
+        if s.sla
+        for c in s.counters
+        if c.column == "overdue"
+    ]
+
+
 def sla_breaches(branch_ids: Sequence[int], now: dt.datetime) -> list[tuple[LiveSource, Counter, int]]:
     """Per SLA source: how many pieces of work are past their deadline right now."""
     out = []
@@ -226,11 +233,13 @@ def sla_breaches(branch_ids: Sequence[int], now: dt.datetime) -> list[tuple[Live
     return out
 
 
-def uncovered_clients(branch_ids: Sequence[int]) -> tuple[dict[tuple[int, int], int], dict[int, dt.date]]:
-    """(branch, manager) → clients not contacted within their tier interval, from each branch's latest
-    ``book_coverage`` rollup, and the day that rollup is of."""
+def latest_snapshot(
+    branch_ids: Sequence[int], code: str, value: Callable[[float, float], float]
+) -> tuple[dict[tuple[int, int], int], dict[int, dt.date]]:
+    """(branch, employee) → ``value(num, den)`` of each branch's latest rollup of the snapshot measure
+    ``code``, and the day that rollup is of (two indexed queries)."""
     latest = dict(
-        DailyMeasure.objects.filter(branch_id__in=list(branch_ids), measure="book_coverage")
+        DailyMeasure.objects.filter(branch_id__in=list(branch_ids), measure=code)
         .values("branch_id")
         .annotate(d=Max("date"))
         .values_list("branch_id", "d")
@@ -243,32 +252,24 @@ def uncovered_clients(branch_ids: Sequence[int]) -> tuple[dict[tuple[int, int], 
         q |= Q(branch_id=branch_id, date=day)
     out = {}
     for row in (
-        DailyMeasure.objects.filter(q, measure="book_coverage")
+        DailyMeasure.objects.filter(q, measure=code)
         .values("branch_id", "employee_id")
         .annotate(n=Sum("numerator"), d=Sum("denominator"))
         .order_by()
     ):
-        out[(row["branch_id"], row["employee_id"])] = int(row["d"] - row["n"])
+        out[(row["branch_id"], row["employee_id"])] = int(value(row["n"], row["d"]))
     return out, latest
 
 
-def expired_q(today: dt.date) -> Q:
-    cutoff = today - dt.timedelta(days=settings.BRANCHCARE["RISK_ASSESSMENT_VALID_DAYS"])
-    return Q(risk_assessed_on__isnull=True) | Q(risk_assessed_on__lt=cutoff)
+def uncovered_clients(branch_ids: Sequence[int]) -> tuple[dict[tuple[int, int], int], dict[int, dt.date]]:
+    """(branch, manager) → clients not contacted within their tier interval (latest ``book_coverage``)."""
+    return latest_snapshot(branch_ids, "book_coverage", lambda n, d: d - n)
 
 
-def expired_assessments(branch_ids: Sequence[int], today: dt.date) -> dict[tuple[int, int], int]:
-    """(branch, manager) → active clients whose risk assessment is missing or expired."""
-    rows = (
-        Client.objects.filter(
-            branch_id__in=list(branch_ids), status=Client.Status.ACTIVE, manager__isnull=False
-        )
-        .filter(expired_q(today))
-        .values("branch_id", "manager_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return {(r["branch_id"], r["manager_id"]): r["n"] for r in rows}
+def expired_assessments(branch_ids: Sequence[int]) -> tuple[dict[tuple[int, int], int], dict[int, dt.date]]:
+    """(branch, manager) → active clients whose risk assessment is missing or expired (latest
+    ``risk_expired`` rollup; the drill-down lists them as of today)."""
+    return latest_snapshot(branch_ids, "risk_expired", lambda n, d: n)
 
 
 # Staff listed on the dashboard even with nothing due today: everyone who serves clients.
@@ -288,6 +289,7 @@ class BranchDash:
     branch: Branch
     rows: list[DashRow]
     coverage_day: dt.date | None
+    all_counts: dict[str, int] = field(default_factory=dict)  # incl. unassigned work
     due: int = 0
     done: int = 0
     overdue: int = 0
@@ -300,11 +302,10 @@ def dashboard(*, branches: Sequence[Branch], now: dt.datetime) -> list[BranchDas
     """Per branch, one row per person with work today (or clients to look after): a fixed number of
     queries for any number of branches and employees."""
     ids = [b.pk for b in branches]
-    today = now.astimezone(TZ).date()
     live = live_counts(ids, now)
     uncovered, coverage_days = uncovered_clients(ids)
-    expired = expired_assessments(ids, today)
-    keys = set(live) | set(uncovered) | set(expired)
+    expired, _days = expired_assessments(ids)
+    keys = {k for k in live if k[1]} | set(uncovered) | set(expired)
     role_ids = [
         pk for pk, caps in Role.objects.values_list("pk", "capabilities") if set(caps or []) & SERVING
     ]
@@ -332,6 +333,10 @@ def dashboard(*, branches: Sequence[Branch], now: dt.datetime) -> list[BranchDas
                 )
             )
         bd = BranchDash(branch=b, rows=rows, coverage_day=coverage_days.get(b.pk))
+        for key, person in live.items():
+            if key[0] == b.pk:
+                for k, v in person.counts.items():
+                    bd.all_counts[k] = bd.all_counts.get(k, 0) + v
         for r in rows:
             bd.due += r.live.due
             bd.done += r.live.done

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.urls import NoReverseMatch, reverse
@@ -225,6 +226,29 @@ event_measure(
         employee="manager_id",
         day="at",
         num=Q(plan_item__isnull=True),
+        select_related=("client", "manager"),
+        order_by=("-at",),
+    ),
+    describe=describe_visit,
+)
+
+
+event_measure(
+    code="visit_satisfaction",
+    label=_("客户满意度（拜访）"),
+    unit="分",
+    direction=HIGHER,
+    roles=(MANAGER,),
+    kind="mean",
+    den_label=_("记录了满意度的拜访"),
+    help=_("拜访记录中客户满意度（1–5）的平均分。"),
+    order=35,
+    basis=Basis(
+        model=Visit,
+        employee="manager_id",
+        day="at",
+        base=lambda now: Q(satisfaction__isnull=False),
+        sum_field="satisfaction",
         select_related=("client", "manager"),
         order_by=("-at",),
     ),
@@ -498,4 +522,55 @@ event_measure(
         order_by=("due_on", "pk"),
     ),
     describe=describe_followup,
+)
+
+
+# --- risk assessments expired (a snapshot per day) -------------------------------------------------------
+
+
+def expired_q(as_of: dt.date) -> Q:
+    """Risk assessment missing, or older than the configured validity on ``as_of``."""
+    cutoff = as_of - dt.timedelta(days=settings.BRANCHCARE["RISK_ASSESSMENT_VALID_DAYS"])
+    return Q(risk_assessed_on__isnull=True) | Q(risk_assessed_on__lt=cutoff)
+
+
+def expired_compute(branch: Any, first: dt.date, last: dt.date, now: dt.datetime) -> Iterator[MeasureRow]:
+    day = first
+    while day <= last:
+        rows = (
+            _book(branch)
+            .values("manager_id")
+            .annotate(_den=Count("pk"), _num=Count("pk", filter=expired_q(day)))
+            .order_by()
+        )
+        for r in rows:
+            yield MeasureRow(r["manager_id"], day, float(r["_num"]), float(r["_den"]))
+        day += dt.timedelta(days=1)
+
+
+def expired_drill(*, branch: Any, employee_ids: Sequence[int], first: dt.date, last: dt.date, part: str,
+                  now: dt.datetime) -> QuerySet:  # fmt: skip
+    qs = _book(branch).filter(manager_id__in=list(employee_ids)).select_related("manager")
+    if part == "num":
+        qs = qs.filter(expired_q(last))
+    return qs.order_by("manager_id", "risk_assessed_on", "client_no")
+
+
+register(
+    Measure(
+        code="risk_expired",
+        label=_("风险测评过期客户"),
+        unit="户",
+        direction=LOWER,
+        roles=(MANAGER,),
+        kind="count",
+        compute=expired_compute,
+        drill=expired_drill,
+        describe=describe_client,
+        num_label=_("风险测评过期或缺失"),
+        den_label=_("名下正常客户"),
+        aggregate="last",
+        help=_("名下正常客户中风险测评缺失或已过有效期的户数；取期末当日的值。"),
+        order=55,
+    )
 )

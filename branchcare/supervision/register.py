@@ -21,7 +21,7 @@ def supervision_cards(user: Any) -> list[workbench.WorkbenchCard]:
     now = timezone.now()
     counts = live.live_counts([user.branch_id], now)
     overdue = sum(p.overdue for p in counts.values())
-    people = sum(1 for p in counts.values() if p.overdue)
+    people = sum(1 for key, p in counts.items() if key[1] and p.overdue)
     return [
         workbench.WorkbenchCard(
             title=_("督导：今日逾期事项"),

@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Max, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from branchcare.org.capabilities import Cap
 from branchcare.org.models import Branch, Role, Team, User
@@ -331,6 +332,7 @@ def score_trend(*, branch: Branch, role: str, kind: str, day: dt.date, n: int = 
             ScoreLine("", "branch", sum_figures(figs.values(), codes), version).compute().total
         )
     return {
+        "labels": {"title": str(_("综合得分趋势")), "branch": str(_("营业部合计"))},
         "periods": [p.label for p in periods],
         "firsts": [p.first.isoformat() for p in periods],
         "series": [{"name": str(m), "data": series[m.pk]} for m in members],

@@ -37,10 +37,11 @@ MAX_RANGE_DAYS = 400
 # role -> [(measure, weight, target, threshold)]; the scorecard in force before any saved version.
 DEFAULT_SCORECARDS: dict[str, list[tuple[str, int, float, float]]] = {
     "manager": [
-        ("visit_completion", 25, 100, 60),
-        ("visits_vs_quota", 15, 100, 60),
+        ("visit_completion", 20, 100, 60),
+        ("visits_vs_quota", 10, 100, 60),
         ("patrols_vs_quota", 10, 100, 50),
         ("book_coverage", 20, 95, 60),
+        ("visit_satisfaction", 10, 5, 3),
         ("order_rating", 10, 5, 3),
         ("orders_late_held", 10, 0, 5),
         ("followups_overdue", 10, 0, 5),

@@ -9,11 +9,13 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldError
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -27,7 +29,6 @@ from branchcare.org.typing import AuthedRequest
 from . import compliance as comp
 from . import exports, live
 from . import measures as registry
-from .measures import TZ
 from .periods import KINDS, parse_date, period_for, pick
 from .selectors import (
     assessed_roles,
@@ -101,7 +102,7 @@ def dashboard_view(request: AuthedRequest) -> HttpResponse:
     scope_branch = branches[0].pk if mode == "branch" else None
     breaches = [
         (s, c, n, _q("supervision:dashboard_items", key=c.key, branch=scope_branch))
-        for s, c, n in live.sla_breaches(ids, now)
+        for s, c, n in live.sla_from(dash)
     ]
     return render(
         request,
@@ -178,32 +179,30 @@ def dashboard_items_view(request: AuthedRequest) -> HttpResponse:
 
 def _client_items(request: AuthedRequest, *, key: str, branch_ids: list[int], employee: Any, scope_label: str,
                    now: dt.datetime) -> HttpResponse:  # fmt: skip
+    """The clients behind the dashboard's snapshot figures: not contacted within the tier interval, or
+    risk assessment expired — as of the rollup day the figure is from (so the list matches the count)."""
     from branchcare.clients.models import Client
-    from branchcare.org.models import Branch
+    from branchcare.org.models import Branch, User
 
-    from .measures_onsite import coverage_drill, describe_client
-
-    today = now.astimezone(TZ).date()
-    if key == "expired":
-        qs = Client.objects.filter(
-            branch_id__in=branch_ids, status=Client.Status.ACTIVE, manager__isnull=False
-        ).filter(live.expired_q(today))
-        if employee:
-            qs = qs.filter(manager=employee)
-        qs = qs.select_related("manager").order_by("risk_assessed_on", "client_no")
-        title = _("风险测评已过期或缺失")
-    else:
-        _uncovered, days = live.uncovered_clients(branch_ids)
-        parts = []
-        for b in Branch.objects.filter(pk__in=branch_ids):
-            if b.pk not in days:
-                continue
-            emp_ids = [employee.pk] if employee else list(b.staff.values_list("pk", flat=True))
-            parts.append(coverage_drill(branch=b, employee_ids=emp_ids, first=days[b.pk], last=days[b.pk],
-                                        part="uncovered", now=now).values_list("pk", flat=True))  # fmt: skip
-        pks: list[int] = [pk for p in parts for pk in p]
-        qs = Client.objects.filter(pk__in=pks).select_related("manager").order_by("manager_id", "client_no")
-        title = _("超过层级联系间隔未联系的客户")
+    code, part, title = {
+        "uncovered": ("book_coverage", "uncovered", _("超过层级联系间隔未联系的客户")),
+        "expired": ("risk_expired", "num", _("风险测评已过期或缺失")),
+    }[key]
+    measure = registry.get(code)
+    assert measure is not None
+    _counts, days = live.latest_snapshot(branch_ids, code, lambda n, d: n)
+    pks: list[int] = []
+    for b in Branch.objects.filter(pk__in=[pk for pk in branch_ids if pk in days]):
+        emp_ids = (
+            [employee.pk] if employee else list(User.objects.filter(branch=b).values_list("pk", flat=True))
+        )
+        day = days[b.pk]
+        pks += list(
+            measure.drill(
+                branch=b, employee_ids=emp_ids, first=day, last=day, part=part, now=now
+            ).values_list("pk", flat=True)
+        )
+    qs = Client.objects.filter(pk__in=pks).select_related("manager").order_by("manager_id", "client_no")
     records = list(qs[: DRILL_LIMIT + 1])
     return render(
         request,
@@ -212,7 +211,7 @@ def _client_items(request: AuthedRequest, *, key: str, branch_ids: list[int], em
             "title": title,
             "scope_label": scope_label,
             "employee": employee,
-            "rows": [describe_client(c) for c in records[:DRILL_LIMIT]],
+            "rows": [measure.describe(c) for c in records[:DRILL_LIMIT]],
             "count": qs.count() if len(records) > DRILL_LIMIT else len(records),
             "truncated": len(records) > DRILL_LIMIT,
             "back": reverse("supervision:dashboard"),
@@ -468,7 +467,12 @@ def recompute_view(request: AuthedRequest) -> HttpResponse:
         messages.success(
             request, _("已重算 %(a)s 至 %(b)s 的考核数据（%(n)s 行）。") % {"a": first, "b": last, "n": n}
         )
-    return redirect(request.POST.get("next") or reverse("supervision:scorecards"))
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = _q("supervision:scorecards", branch=branch.pk)
+    return redirect(target)
 
 
 # --- compliance -----------------------------------------------------------------------------------------------
@@ -484,7 +488,13 @@ def _compliance_branch_ids(request: AuthedRequest) -> list[int]:
 def compliance_view(request: AuthedRequest) -> HttpResponse:
     now = timezone.now()
     ids = _compliance_branch_ids(request)
-    results = [{"check": c, "count": c.query(ids, now).count()} for c in comp.checks()]
+    results = []
+    for c in comp.checks():
+        try:
+            count: int | None = c.query(ids, now).count()
+        except FieldError:  # a source app changed under us: show the check as unavailable
+            count = None
+        results.append({"check": c, "count": count})
     return render(
         request,
         "supervision/compliance.html",
@@ -545,6 +555,7 @@ def history_find_view(request: AuthedRequest) -> HttpResponse:
 def history_view(request: AuthedRequest, pk: int) -> HttpResponse:
     client = comp.client_for_history(viewer=request.user, pk=pk)
     history = comp.client_history(viewer=request.user, client=client)
+    comp.history_export_audit(viewer=request.user, client=client, fmt="view", lines=len(history.lines))
     return render(request, "supervision/history.html", {"history": history, "client": client})
 
 

@@ -97,3 +97,6 @@ def test_prospect_walk(page, live_server, browser_world):
     page.goto(f"{live_server.url}/prospects/partners/")
     expect(page.locator(f"#partners tr[data-partner='{partner.pk}'] [data-metric=opened]")).to_have_text("1")
     shot(page, "prospects-06-partners")
+    page.goto(f"{live_server.url}/prospects/")
+    expect(page.locator("#prospects")).to_contain_text("刘备")
+    shot(page, "prospects-07-list")

@@ -19,7 +19,16 @@ pytestmark = pytest.mark.browser
 
 def test_research_walk(page, live_server, browser_world):
     w = browser_world
+    import datetime as dt
+
+    from django.utils import timezone
+
     ResearchSource.objects.create(branch=w.b1, kind="own", name="浦东营业部研究组")
+    today = timezone.localdate()
+    ResearchSource.objects.create(
+        branch=w.b1, kind="external", name="沪上投资咨询有限公司", licence_no="ZXGW-2021-0088",
+        contract_start=today - dt.timedelta(days=900), contract_end=today - dt.timedelta(days=30),
+    )  # fmt: skip
     semi = SecurityFactory(code="688981", exchange="SH", name="中芯国际", industry="半导体", risk_rating="R4")
     w.client_m1.risk_level = "C4"
     w.client_m1.save(update_fields=["risk_level"])
@@ -35,6 +44,9 @@ def test_research_walk(page, live_server, browser_world):
 
     # researcher1 writes a recommendation and submits it for compliance review
     login_as(page, live_server, "researcher1")
+    page.goto(f"{live_server.url}/research/sources/")
+    expect(page.locator("#sources")).to_contain_text("合同已于")
+    shot(page, "research-00-sources")
     page.goto(f"{live_server.url}/research/")
     page.locator("#new-recommendation").click()
     expect(page.locator("#recommendation-fields")).to_be_visible()
@@ -73,6 +85,7 @@ def test_research_walk(page, live_server, browser_world):
     switch("consultant1")
     page.goto(f"{live_server.url}/research/?q=半导体")
     expect(page.locator("#items")).to_contain_text("中芯国际：买入")
+    shot(page, "research-05a-search")
     page.get_by_role("link", name="中芯国际：买入，目标价 70 元").click()
     page.locator("#push-item").click()
     expect(page.get_by_label("持仓证券代码")).to_have_value("688981")
@@ -81,7 +94,7 @@ def test_research_walk(page, live_server, browser_world):
     expect(page.locator("#excluded")).to_contain_text("李四")
     expect(page.locator("#excluded")).to_contain_text("研究风险等级 R4 高于客户风险承受能力 C2")
     expect(page.locator("#included")).to_contain_text("张三")
-    shot(page, "research-05-push-preview")
+    shot(page, "research-05b-push-preview")
     page.locator("#confirm-push").click()
     expect(page.locator("#push-counts")).to_contain_text("已完成")
     expect(page.locator("#push-excluded")).to_contain_text("李四")

@@ -183,7 +183,9 @@ def test_revisit_page_records_the_outcome(objs, login):
     response = c.post(url, {"outcome": "reached", "q0": "是", "note": "已确认"})
     assert response.status_code == 302
     visit = ReturnVisit.objects.get(pk=objs["visit"].pk)
-    assert visit.state == ReturnVisit.State.DONE and list(visit.answers.values())[0] == "是"
+    assert visit.state == ReturnVisit.State.DONE and visit.answers[visit.rule.questions[0]] == "是"
+    page = c.get(url).content.decode()
+    assert page.index(visit.rule.questions[0]) < page.index(visit.rule.questions[1])
     # someone else cannot post an outcome
     assert login("director").post(url, {"outcome": "reached"}).status_code == 403
 

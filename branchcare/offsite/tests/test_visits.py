@@ -215,3 +215,13 @@ def test_second_agent_shares_the_load(world):
         _new_client(world, no=f"88100{i}", opened_on=today)
     loads = sorted(ReturnVisit.objects.values_list("assignee__username", flat=True))
     assert loads == ["agent1", "agent1", "agent2", "agent2"]
+
+
+def test_periodic_tasks_run(world):
+    from branchcare.offsite.tasks import annual_sample_task, annual_sample_top_up, escalate_inquiries
+
+    ClientFactory.create_batch(9, branch=world.b1, tier="small")
+    made = annual_sample_top_up.call_local()
+    assert made == ReturnVisit.objects.filter(rule__kind=K.ANNUAL_SAMPLE).count() > 0
+    assert annual_sample_task.call_local(world.b1.pk, timezone.localdate().year) == 0  # already covered
+    assert escalate_inquiries.call_local() == {"warned": 0, "escalated": 0}

@@ -162,3 +162,26 @@ def test_director_cannot_raise_order_for_a_managers_visit(world, data):
     )
     assert response.status_code == 400 and "咨询单" in str(response.json())
     assert Visit.objects.count() == before and not ConsultationOrder.objects.exists()
+
+
+@pytest.mark.parametrize("resource", ["visits", "patrols"])
+def test_director_backfill_limited_to_a_year(world, data, resource):
+    # found by Schemathesis: a director's visit "in 1850" was stored and answered with the local mean time
+    # offset +08:05:43, which is no RFC 3339 date-time (the documented format of `at`)
+    director = api_client(world["director"])
+    body = (
+        {"client": world.client_m1.pk, "topic": "补录"}
+        if resource == "visits"
+        else {"room": data["m1"]["room"].pk}
+    )
+    before = Visit.objects.count() + Patrol.objects.count()
+    old = director.post(f"/api/v1/{resource}/", {**body, "at": "1850-01-01T00:00:00Z"}, format="json")
+    assert old.status_code == 400 and "一年内" in str(old.json())
+    ok = director.post(
+        f"/api/v1/{resource}/",
+        {**body, "at": (timezone.now() - dt.timedelta(days=30)).isoformat()},
+        format="json",
+    )
+    assert ok.status_code == 201, ok.json()
+    assert "+08:00" in ok.json()["at"]
+    assert Visit.objects.count() + Patrol.objects.count() == before + 1

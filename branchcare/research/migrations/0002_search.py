@@ -4,16 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('research', '0001_initial'),
+        ("research", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='researchitem',
-            name='industry_tags',
-            field=models.CharField(blank=True, editable=False, max_length=500, verbose_name='行业标签'),
+            model_name="researchitem",
+            name="industry_tags",
+            field=models.CharField(blank=True, editable=False, max_length=500, verbose_name="行业标签"),
         ),
     ]
 

@@ -41,9 +41,9 @@ class DemoRec:
 
 RECS: tuple[DemoRec, ...] = (
     DemoRec(
-        "600519", "buy", 150, "own", "researcher1", 0.0025, "高端白酒需求稳健，批价企稳，估值处于近五年低位。"
+        "600519", "buy", 150, "own", "researcher1", 0.004, "高端白酒需求稳健，批价企稳，估值处于近五年低位。"
     ),
-    DemoRec("600036", "add", 135, "own", "researcher1", 0.0015, "零售银行龙头，息差压力见底，分红率提升。"),
+    DemoRec("600036", "add", 135, "own", "researcher1", 0.004, "零售银行龙头，息差压力见底，分红率提升。"),
     DemoRec(
         "601318",
         "buy",
@@ -53,7 +53,7 @@ RECS: tuple[DemoRec, ...] = (
         0.0008,
         "寿险新业务价值恢复增长，投资端受益于权益市场回暖。",
     ),
-    DemoRec("600276", "buy", 110, "own", "researcher1", 0.0022, "创新药管线进入收获期，海外授权带来增量。"),
+    DemoRec("600276", "buy", 110, "own", "researcher1", 0.004, "创新药管线进入收获期，海外授权带来增量。"),
     DemoRec(
         "600104",
         "reduce",
@@ -68,10 +68,10 @@ RECS: tuple[DemoRec, ...] = (
     DemoRec("601398", "hold", 85, "own", "consultant1", 0.0002, "高股息防御品种，资产质量稳定。"),
     DemoRec("600900", "buy", 80, "external", None, 0.0010, "来水偏丰，电价稳定，现金流充沛。"),
     DemoRec("603259", "sell", 75, "own", "consultant1", 0.0009, "海外政策不确定性上升，订单增速放缓。"),
-    DemoRec("600690", "add", 70, "own", "researcher1", 0.0012, "海外市场份额提升，高端品牌卡萨帝放量。"),
+    DemoRec("600690", "add", 70, "own", "researcher1", 0.004, "海外市场份额提升，高端品牌卡萨帝放量。"),
     DemoRec("601127", "buy", 60, "head_office", None, -0.0020, "新车型上市后订单饱满，产能爬坡。"),
     DemoRec("600436", "buy", 45, "external", None, 0.0005, "品牌稀缺，提价周期开启。"),
-    DemoRec("600660", "buy", 30, "own", "researcher1", 0.0015, "汽车玻璃全球份额提升，海外工厂盈利改善。"),
+    DemoRec("600660", "buy", 30, "own", "researcher1", 0.004, "汽车玻璃全球份额提升，海外工厂盈利改善。"),
     DemoRec("601688", "add", 12, "head_office", None, 0.0010, "财富管理转型成效显著，估值修复空间大。"),
 )
 
@@ -102,7 +102,7 @@ def _extend_history(security: Security, *, start: dt.date, drift: float, seed: i
     if day0 <= start:
         return 0
     rng = random.Random(f"{seed}:{security.code}:{security.exchange}:performance")
-    vol = 0.009 if security.kind == Security.Kind.INDEX else 0.018
+    vol = 0.009 if security.kind == Security.Kind.INDEX else 0.015
     places = Decimal("0.001") if security.kind in (Security.Kind.ETF, Security.Kind.FUND) else Decimal("0.01")
     close = float(close0)
     rows = []
@@ -122,11 +122,17 @@ def _extend_history(security: Security, *, start: dt.date, drift: float, seed: i
 
 def _source(key: str, users: dict[str, Any], today: dt.date) -> ResearchSource:
     kind, name, licence = SOURCES[key]
-    existing = ResearchSource.objects.filter(name=name).first()
-    if existing:
-        return existing
     director = users.get("director")
     branch = getattr(director, "branch", None) if kind == ResearchSource.Kind.OWN else None
+    # Reuse a source the research demo made (same kind, and branch for the branch's own analysts).
+    existing = ResearchSource.objects.filter(name=name).first()
+    if existing is None:
+        candidates = ResearchSource.objects.filter(kind=kind, active=True).order_by("pk")
+        if kind == ResearchSource.Kind.OWN:
+            candidates = candidates.filter(branch=branch)
+        existing = next((c for c in candidates if c.is_valid_on(today)), None)
+    if existing:
+        return existing
     return ResearchSource.objects.create(
         kind=kind,
         name=name,

@@ -63,7 +63,9 @@ def rworld(world) -> RWorld:
     )  # fmt: skip
     b2_own = ResearchSource.objects.create(branch=b2, kind="own", name="西湖营业部研究组")
     semi = SecurityFactory(code="688981", exchange="SH", name="中芯国际", industry="半导体", risk_rating="R4")
-    semi2 = SecurityFactory(code="603986", exchange="SH", name="兆易创新", industry="半导体", risk_rating="R4")
+    semi2 = SecurityFactory(
+        code="603986", exchange="SH", name="兆易创新", industry="半导体", risk_rating="R4"
+    )
     bank = SecurityFactory(code="600036", exchange="SH", name="招商银行", industry="银行", risk_rating="R2")
     c1, c2 = world.client_m1, world.client_m2
     c1.risk_level, c2.risk_level = "C4", "C2"
@@ -72,7 +74,9 @@ def rworld(world) -> RWorld:
     HoldingFactory(client=c1, security=semi2, quantity=1000, cost_price=Decimal("80"), as_of=today)
     HoldingFactory(client=c2, security=semi, quantity=500, cost_price=Decimal("50"), as_of=today)
     HoldingFactory(client=world.client_b2, security=semi, quantity=500, cost_price=Decimal("50"), as_of=today)
-    low = ClientFactory(branch=b1, manager=world["manager1"], name="赵六", risk_level="", risk_assessed_on=None)
+    low = ClientFactory(
+        branch=b1, manager=world["manager1"], name="赵六", risk_level="", risk_assessed_on=None
+    )
     HoldingFactory(client=low, security=semi, quantity=100, cost_price=Decimal("50"), as_of=today)
     draft = make_item(researcher, own, state="draft", title="银行板块草稿")
     review = make_item(researcher, own, state="review", title="银行业季度展望", securities=[bank])

@@ -52,7 +52,13 @@ def objs(rworld, world, settings, tmp_path, django_capture_on_commit_callbacks):
 
 
 def _call(key, rworld, world, objs, client):
-    item_payload = {"source": rworld.own.pk, "kind": "report", "title": "API 报告", "body": "半导体", "risk_rating": "R2"}
+    item_payload = {
+        "source": rworld.own.pk,
+        "kind": "report",
+        "title": "API 报告",
+        "body": "半导体",
+        "risk_rating": "R2",
+    }
     calls = {
         "sources": lambda: client.get("/api/v1/research/sources/"),
         "source_detail": lambda: client.get(f"/api/v1/research/sources/{rworld.own.pk}/"),
@@ -101,18 +107,29 @@ def test_api_review_walk_and_refusals(rworld, world):
         "horizon_days": 30, "reason": "周期回暖"}, format="json")  # fmt: skip
     assert created.status_code == 201, created.content
     body = created.json()
-    assert body["state"] == "draft" and body["publisher"] == "浦东营业部研究组" and body["actions"] == ["submit"]
+    assert (
+        body["state"] == "draft" and body["publisher"] == "浦东营业部研究组" and body["actions"] == ["submit"]
+    )
     pk = body["id"]
     hidden = reviewer.post(f"/api/v1/research/items/{pk}/review/", {"decision": "approve"}, format="json")
     assert hidden.status_code == 404  # reviewers do not see drafts
-    assert researcher.post(f"/api/v1/research/items/{pk}/submit/", {}, format="json").json()["state"] == "review"
-    rej = reviewer.post(f"/api/v1/research/items/{pk}/review/", {"decision": "reject", "comment": ""}, format="json")
+    assert (
+        researcher.post(f"/api/v1/research/items/{pk}/submit/", {}, format="json").json()["state"] == "review"
+    )
+    rej = reviewer.post(
+        f"/api/v1/research/items/{pk}/review/", {"decision": "reject", "comment": ""}, format="json"
+    )
     assert rej.status_code == 400 and ResearchItem.objects.get(pk=pk).state == "review"
     ok = reviewer.post(f"/api/v1/research/items/{pk}/publish/", {"note": "同意"}, format="json")
     assert ok.status_code == 200 and ok.json()["state"] == "published" and ok.json()["published_on"]
     again = reviewer.post(f"/api/v1/research/items/{pk}/publish/", {}, format="json")
     assert again.status_code == 400 and "不能执行" in str(again.json())
-    assert researcher.post(f"/api/v1/research/items/{pk}/review/", {"decision": "approve"}, format="json").status_code == 403
+    assert (
+        researcher.post(
+            f"/api/v1/research/items/{pk}/review/", {"decision": "approve"}, format="json"
+        ).status_code
+        == 403
+    )
     stale = researcher.patch(f"/api/v1/research/items/{rworld.draft.pk}/", {
         "source": rworld.own.pk, "kind": "report", "title": "x", "version": 99}, format="json")  # fmt: skip
     assert stale.status_code == 409

@@ -19,7 +19,9 @@ def test_seed_demo_is_idempotent(world):
     sec = SecurityFactory(code="600036", name="招商银行", industry="银行", risk_rating="R3")
     HoldingFactory(client=world.client_m1, security=sec, quantity=1000, cost_price=Decimal("35"), as_of=today)
     first = seed_demo(users=world.users, today=today, seed=7)
-    assert first["research_items"] >= 12  # 4 sources (3 counted), 9 reports / commentary, recommendations, 1 in review
+    assert (
+        first["research_items"] >= 12
+    )  # 4 sources (3 counted), 9 reports / commentary, recommendations, 1 in review
     assert seed_demo(users=world.users, today=today, seed=7) == {"research_items": 0}
     assert ResearchItem.objects.filter(state="review").count() == 1
     assert ResearchItem.objects.filter(state="published").count() >= 10

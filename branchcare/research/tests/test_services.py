@@ -37,7 +37,9 @@ def test_source_validity_rules(rworld):
     rworld.own.active = False
     assert not rworld.own.is_valid_on(today)
     # the query mirrors the method
-    valid = set(type(rworld.own).objects.filter(sel.valid_source_q(today, prefix="")).values_list("name", flat=True))
+    valid = set(
+        type(rworld.own).objects.filter(sel.valid_source_q(today, prefix="")).values_list("name", flat=True)
+    )
     assert valid == {"总部研究所", "复旦金融研究院", "浦东营业部研究组", "西湖营业部研究组"}
 
 
@@ -69,14 +71,20 @@ def test_full_workflow_records_decision(rworld, world):
     item = svc.item_submit(actor=world["researcher1"], item=item)
     assert item.state == S.REVIEW and item.submitted_at
     item = svc.item_review(actor=world["compliance1"], item=item, decision="reject", comment="请补充风险提示")
-    assert item.state == S.DRAFT and item.review_comment == "请补充风险提示" and item.review_decision == "reject"
+    assert (
+        item.state == S.DRAFT and item.review_comment == "请补充风险提示" and item.review_decision == "reject"
+    )
     item = svc.item_submit(actor=world["researcher1"], item=item)
     item = svc.item_review(actor=world["compliance1"], item=item, decision="approve")
     assert item.state == S.PUBLISHED and item.published_on == timezone.localdate()
     assert item.publisher == "浦东营业部研究组" and item.reviewed_by == world["compliance1"]
     item = svc.item_withdraw(actor=world["compliance1"], item=item, reason="数据有误")
     assert item.state == S.WITHDRAWN
-    steps = list(TransitionLog.objects.filter(workflow="research", object_id=str(item.pk)).values_list("transition", flat=True))
+    steps = list(
+        TransitionLog.objects.filter(workflow="research", object_id=str(item.pk)).values_list(
+            "transition", flat=True
+        )
+    )
     assert steps == ["submit", "reject", "submit", "approve", "withdraw"]
 
 
@@ -126,7 +134,12 @@ def test_author_cannot_approve_own_item(rworld, world):
 def test_only_drafts_are_editable_and_version_checked(rworld, world):
     with pytest.raises(DomainError):
         svc.item_update(actor=world["researcher1"], item=rworld.published, data={"title": "改"})
-    d = svc.item_update(actor=world["researcher1"], item=rworld.draft, data={"title": "银行半年报点评"}, version=rworld.draft.version)
+    d = svc.item_update(
+        actor=world["researcher1"],
+        item=rworld.draft,
+        data={"title": "银行半年报点评"},
+        version=rworld.draft.version,
+    )
     assert d.title == "银行半年报点评" and d.version == rworld.draft.version + 1
     with pytest.raises(DomainError) as exc:
         svc.item_update(actor=world["researcher1"], item=d, data={"title": "x"}, version=1)
@@ -135,7 +148,9 @@ def test_only_drafts_are_editable_and_version_checked(rworld, world):
 
 def test_recommendation_requires_fields(rworld, world):
     with pytest.raises(DomainError) as exc:
-        svc.item_create(actor=world["researcher1"], data={"source": rworld.own, "kind": "recommendation", "title": "推荐"})
+        svc.item_create(
+            actor=world["researcher1"], data={"source": rworld.own, "kind": "recommendation", "title": "推荐"}
+        )
     assert exc.value.field == "security"
     with pytest.raises(DomainError) as exc:
         svc.item_create(actor=world["researcher1"], data={
@@ -155,7 +170,9 @@ def test_recommendation_expiry_from_horizon_and_periodic_expiry(rworld, world):
 
 def test_cannot_publish_under_another_branch_source(rworld, world):
     with pytest.raises(DomainError) as exc:
-        svc.item_create(actor=world["researcher1"], data={"source": rworld.b2_own, "kind": "report", "title": "x"})
+        svc.item_create(
+            actor=world["researcher1"], data={"source": rworld.b2_own, "kind": "report", "title": "x"}
+        )
     assert exc.value.field == "source"
 
 
@@ -181,7 +198,11 @@ def test_tokens():
     ],
 )
 def test_chinese_full_text_search(rworld, world, q, expected):
-    titles = set(sel.item_list(viewer=world["researcher1"], filters=sel.ItemFilters(q=q)).values_list("title", flat=True))
+    titles = set(
+        sel.item_list(viewer=world["researcher1"], filters=sel.ItemFilters(q=q)).values_list(
+            "title", flat=True
+        )
+    )
     assert titles == expected
 
 
@@ -230,9 +251,17 @@ def test_research_for_client(rworld, world):
 
 
 def test_research_for_client_excludes_invalid_sources_and_withdrawn(rworld, world):
-    item = make_item(world["researcher1"], rworld.partner, reviewer=world["compliance1"], title="外脑半导体", industries=["半导体"])
+    item = make_item(
+        world["researcher1"],
+        rworld.partner,
+        reviewer=world["compliance1"],
+        title="外脑半导体",
+        industries=["半导体"],
+    )
     assert item in sel.research_for_client(client=world.client_m1)
-    type(rworld.partner).objects.filter(pk=rworld.partner.pk).update(contract_end=timezone.localdate() - dt.timedelta(days=1))
+    type(rworld.partner).objects.filter(pk=rworld.partner.pk).update(
+        contract_end=timezone.localdate() - dt.timedelta(days=1)
+    )
     assert item not in sel.research_for_client(client=world.client_m1)
     svc.item_withdraw(actor=world["researcher1"], item=rworld.published, reason="撤回")
     assert rworld.published not in sel.research_for_client(client=world.client_m1)
@@ -254,21 +283,33 @@ def test_citable_items(rworld, world):
 
 
 def test_unlicensed_source_blocked_at_delivery(rworld, world):
-    item = make_item(world["researcher1"], rworld.partner, reviewer=world["compliance1"], title="外脑报告", risk_rating="R1")
+    item = make_item(
+        world["researcher1"],
+        rworld.partner,
+        reviewer=world["compliance1"],
+        title="外脑报告",
+        risk_rating="R1",
+    )
     type(rworld.partner).objects.filter(pk=rworld.partner.pk).update(licence_no="")
     item.refresh_from_db()
     item = ResearchItem.objects.select_related("source").get(pk=item.pk)
     with pytest.raises(DomainError) as exc:
-        svc.delivery_record(actor=world["consultant1"], item=item, client=world.client_m1, channel="consultation")
+        svc.delivery_record(
+            actor=world["consultant1"], item=item, client=world.client_m1, channel="consultation"
+        )
     assert "第十七条" in exc.value.message
     assert not ResearchDelivery.objects.exists()
 
 
 def test_delivery_refused_for_unpublished_and_unsuitable(rworld, world):
     with pytest.raises(DomainError):
-        svc.delivery_record(actor=world["consultant1"], item=rworld.review, client=world.client_m1, channel="consultation")
+        svc.delivery_record(
+            actor=world["consultant1"], item=rworld.review, client=world.client_m1, channel="consultation"
+        )
     with pytest.raises(DomainError) as exc:
-        svc.delivery_record(actor=world["consultant1"], item=rworld.rec, client=world.client_m2, channel="consultation")
+        svc.delivery_record(
+            actor=world["consultant1"], item=rworld.rec, client=world.client_m2, channel="consultation"
+        )
     assert "适当性" in exc.value.message
     assert not ResearchDelivery.objects.exists()
     d = svc.delivery_record(actor=world["consultant1"], item=rworld.rec, client=world.client_m2, channel="consultation",
@@ -279,10 +320,21 @@ def test_delivery_refused_for_unpublished_and_unsuitable(rworld, world):
 def test_delivery_consultation_is_done_and_on_timeline(rworld, world):
     from branchcare.core.timeline import events_for_client
 
-    d = svc.delivery_record(actor=world["consultant1"], item=rworld.rec, client=world.client_m1, channel="consultation", note="引用")
+    d = svc.delivery_record(
+        actor=world["consultant1"],
+        item=rworld.rec,
+        client=world.client_m1,
+        channel="consultation",
+        note="引用",
+    )
     assert d.status == "done" and d.suitability["ok"] and d.delivered_by == world["consultant1"]
     now = timezone.now()
-    events = events_for_client(client=world.client_m1, viewer=world["manager1"], start=now - dt.timedelta(days=1), end=now + dt.timedelta(days=1))
+    events = events_for_client(
+        client=world.client_m1,
+        viewer=world["manager1"],
+        start=now - dt.timedelta(days=1),
+        end=now + dt.timedelta(days=1),
+    )
     assert any(e.kind == "research" and rworld.rec.title in e.detail for e in events)
     assert AuditLog.objects.filter(action="research.delivery.record").exists()
 
@@ -290,7 +342,9 @@ def test_delivery_consultation_is_done_and_on_timeline(rworld, world):
 def test_channel_failure_is_recorded_and_retried(rworld, world, settings, django_capture_on_commit_callbacks):
     settings.BRANCHCARE = {**settings.BRANCHCARE, "WEBHOOK_URL": ""}
     with django_capture_on_commit_callbacks(execute=True):
-        d = svc.delivery_record(actor=world["manager1"], item=rworld.rec, client=world.client_m1, channel="sms")
+        d = svc.delivery_record(
+            actor=world["manager1"], item=rworld.rec, client=world.client_m1, channel="sms"
+        )
     d.refresh_from_db()
     assert d.status == "failed" and "WEBHOOK_URL" in d.failure_reason
     nd = NotificationDelivery.objects.get(notification_id=d.notification_id)
@@ -316,7 +370,9 @@ def test_channel_success(rworld, world, settings, django_capture_on_commit_callb
     monkeypatch.setattr("branchcare.research.services.urllib.request.urlopen", fake_urlopen)
     settings.BRANCHCARE = {**settings.BRANCHCARE, "WEBHOOK_URL": "http://gateway.invalid/hook"}
     with django_capture_on_commit_callbacks(execute=True):
-        d = svc.delivery_record(actor=world["manager1"], item=rworld.rec, client=world.client_m1, channel="wecom")
+        d = svc.delivery_record(
+            actor=world["manager1"], item=rworld.rec, client=world.client_m1, channel="wecom"
+        )
     d.refresh_from_db()
     assert d.status == "sent" and d.delivered_at
     assert '"channel": "wecom"' in sent[0] and world.client_m1.client_no in sent[0]
@@ -334,13 +390,22 @@ def test_push_holders_includes_and_excludes_with_reasons(rworld, world, django_c
     with pytest.raises(DomainError) as exc:  # nobody suitable: refused
         svc.push_create(actor=actor, item=rworld.rec, audience=audience, channels=["in_person"])
     assert "适当性" in exc.value.message
-    HoldingFactory(client=world.client_m1, security=rworld.semi, quantity=100, cost_price=Decimal("50"), as_of=timezone.localdate())
+    HoldingFactory(
+        client=world.client_m1,
+        security=rworld.semi,
+        quantity=100,
+        cost_price=Decimal("50"),
+        as_of=timezone.localdate(),
+    )
     with django_capture_on_commit_callbacks(execute=True):
         push = svc.push_create(actor=actor, item=rworld.rec, audience=audience, channels=["in_person", "sms"])
     push.refresh_from_db()
     assert push.status == ResearchPush.Status.DONE and push.excluded_count == 2 and push.included_count == 1
     assert {e["name"] for e in push.excluded} == {"李四", "赵六"}
-    assert set(push.deliveries.values_list("client__name", "channel")) == {("张三", "in_person"), ("张三", "sms")}
+    assert set(push.deliveries.values_list("client__name", "channel")) == {
+        ("张三", "in_person"),
+        ("张三", "sms"),
+    }
 
 
 def test_push_in_person_creates_tasks_for_manager(rworld, world, django_capture_on_commit_callbacks):
@@ -376,7 +441,9 @@ def test_push_requires_channel_and_capability(rworld, world):
     with pytest.raises(DomainError):
         svc.push_create(actor=world["director"], item=rworld.rec, audience={"kind": "premium"}, channels=[])
     with pytest.raises(DomainError):
-        svc.push_create(actor=world["researcher1"], item=rworld.rec, audience={"kind": "premium"}, channels=["sms"])
+        svc.push_create(
+            actor=world["researcher1"], item=rworld.rec, audience={"kind": "premium"}, channels=["sms"]
+        )
     with pytest.raises(DomainError):
         svc.push_preview(actor=world["director"], item=rworld.rec, audience={"kind": "nonsense"})
 
@@ -395,17 +462,67 @@ def _docx() -> bytes:
 def test_attachment_type_checked_by_content(rworld, world, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
     actor = world["researcher1"]
-    att = svc.attachment_add(actor=actor, item=rworld.draft, upload=SimpleUploadedFile("报告.pdf", b"%PDF-1.4 test"))
+    att = svc.attachment_add(
+        actor=actor, item=rworld.draft, upload=SimpleUploadedFile("报告.pdf", b"%PDF-1.4 test")
+    )
     assert att.content_type == "application/pdf" and att.original_name == "报告.pdf"
     att2 = svc.attachment_add(actor=actor, item=rworld.draft, upload=SimpleUploadedFile("a.docx", _docx()))
     assert "wordprocessingml" in att2.content_type
-    for name, data in [("fake.pdf", b"MZ\x90\x00 exe"), ("x.exe", b"%PDF-1.4"), ("a.xlsx", _docx()), ("e.pdf", b"")]:
+    for name, data in [
+        ("fake.pdf", b"MZ\x90\x00 exe"),
+        ("x.exe", b"%PDF-1.4"),
+        ("a.xlsx", _docx()),
+        ("e.pdf", b""),
+    ]:
         with pytest.raises(DomainError):
             svc.attachment_add(actor=actor, item=rworld.draft, upload=SimpleUploadedFile(name, data))
     settings.BRANCHCARE = {**settings.BRANCHCARE, "RESEARCH_ATTACHMENT_MAX_MB": 0}
     with pytest.raises(DomainError) as exc:
-        svc.attachment_add(actor=actor, item=rworld.draft, upload=SimpleUploadedFile("big.pdf", b"%PDF-1.4 x"))
+        svc.attachment_add(
+            actor=actor, item=rworld.draft, upload=SimpleUploadedFile("big.pdf", b"%PDF-1.4 x")
+        )
     assert "MB" in exc.value.message
     with pytest.raises(DomainError):
-        svc.attachment_add(actor=actor, item=rworld.published, upload=SimpleUploadedFile("p.pdf", b"%PDF-1.4"))
+        svc.attachment_add(
+            actor=actor, item=rworld.published, upload=SimpleUploadedFile("p.pdf", b"%PDF-1.4")
+        )
     assert rworld.draft.attachments.count() == 2
+
+
+def test_events_published(rworld, world):
+    from branchcare.core import events
+
+    seen: list[tuple[str, dict]] = []
+    events.subscribe("research.published", lambda **p: seen.append(("published", p)), key="t-pub")
+    events.subscribe("research.delivered", lambda **p: seen.append(("delivered", p)), key="t-del")
+    try:
+        item = make_item(
+            world["researcher1"],
+            rworld.own,
+            reviewer=world["compliance1"],
+            title="事件测试",
+            risk_rating="R1",
+        )
+        svc.delivery_record(
+            actor=world["consultant1"], item=item, client=world.client_m1, channel="consultation"
+        )
+    finally:
+        events._handlers["research.published"].pop("t-pub", None)
+        events._handlers["research.delivered"].pop("t-del", None)
+    assert [k for k, _ in seen] == ["published", "delivered"]
+    assert seen[0][1]["item_id"] == item.pk and seen[1][1]["client_id"] == world.client_m1.pk
+
+
+def test_items_created_through_the_orm_are_searchable(rworld, world):
+    item = ResearchItem.objects.create(source=rworld.head, title="光伏行业周报", body="硅料价格企稳", state="published",
+                                       industries=["光伏"], published_on=timezone.localdate())  # fmt: skip
+    assert item.publisher == "总部研究所" and item.industry_tags == "|光伏|"
+    found = sel.item_list(viewer=world["consultant1"], filters=sel.ItemFilters(q="硅料"))
+    assert list(found) == [item]
+
+
+def test_english_catalogue():
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert str(ResearchItem.State.REVIEW.label) == "In compliance review"

@@ -49,9 +49,13 @@ CASES = [(role, key, code) for key, row in MATRIX.items() for role, code in row.
 @pytest.fixture
 def objs(rworld, world, settings, tmp_path, django_capture_on_commit_callbacks):
     settings.MEDIA_ROOT = str(tmp_path)
-    att_pub = ResearchAttachment(item=rworld.rec, original_name="r.pdf", size=9, content_type="application/pdf")
+    att_pub = ResearchAttachment(
+        item=rworld.rec, original_name="r.pdf", size=9, content_type="application/pdf"
+    )
     att_pub.file.save("r.pdf", ContentFile(b"%PDF-1.4 x"), save=True)
-    att_draft = ResearchAttachment(item=rworld.draft, original_name="d.pdf", size=9, content_type="application/pdf")
+    att_draft = ResearchAttachment(
+        item=rworld.draft, original_name="d.pdf", size=9, content_type="application/pdf"
+    )
     att_draft.file.save("d.pdf", ContentFile(b"%PDF-1.4 x"), save=True)
     with django_capture_on_commit_callbacks(execute=True):
         push = svc.push_create(actor=world["consultant1"], item=rworld.published,
@@ -68,7 +72,11 @@ def _request(key, rworld, world, objs):
         "item_detail_published": ("get", r("research:item_detail", args=[rworld.rec.pk]), None),
         "item_detail_draft": ("get", r("research:item_detail", args=[rworld.draft.pk]), None),
         "item_edit_draft": ("get", r("research:item_edit", args=[rworld.draft.pk]), None),
-        "item_transition_approve": ("post", r("research:item_transition", args=[rworld.review.pk]), {"name": "approve"}),
+        "item_transition_approve": (
+            "post",
+            r("research:item_transition", args=[rworld.review.pk]),
+            {"name": "approve"},
+        ),
         "attachment_upload": ("post", r("research:attachment_upload", args=[rworld.draft.pk]), {}),
         "attachment_download": ("get", r("research:attachment_download", args=[objs["att_pub"].pk]), None),
         "attachment_delete": ("post", r("research:attachment_delete", args=[objs["att_draft"].pk]), {}),
@@ -102,7 +110,13 @@ def test_anonymous_is_sent_to_login(objs, rworld, world, client, key):
 
 def test_item_list_query_count(rworld, world, login, django_assert_max_num_queries):
     for i in range(15):
-        make_item(world["researcher1"], rworld.head, reviewer=world["compliance1"], title=f"半导体周报{i}", industries=["半导体"])
+        make_item(
+            world["researcher1"],
+            rworld.head,
+            reviewer=world["compliance1"],
+            title=f"半导体周报{i}",
+            industries=["半导体"],
+        )
     client = login("consultant1")
     with django_assert_max_num_queries(16):
         response = client.get(reverse("research:items"), {"q": "半导体"})
@@ -111,7 +125,11 @@ def test_item_list_query_count(rworld, world, login, django_assert_max_num_queri
 
 @pytest.mark.parametrize("name", ["research:review_queue", "research:sources", "research:pushes"])
 def test_other_lists_query_count(objs, rworld, world, login, django_assert_max_num_queries, name):
-    user = {"research:review_queue": "compliance1", "research:sources": "researcher1", "research:pushes": "consultant1"}[name]
+    user = {
+        "research:review_queue": "compliance1",
+        "research:sources": "researcher1",
+        "research:pushes": "consultant1",
+    }[name]
     client = login(user)
     with django_assert_max_num_queries(16):
         assert client.get(reverse(name)).status_code == 200
@@ -160,7 +178,13 @@ def test_invalid_form_shows_field_error(rworld, world, login):
 def test_push_page_preview_and_confirm(rworld, world, login, django_capture_on_commit_callbacks):
     c = login("director")
     url = reverse("research:push_new") + f"?item={rworld.rec.pk}"
-    data = {"item": rworld.rec.pk, "kind": "holders", "security_code": "688981", "channels": ["in_person"], "confirm": "0"}
+    data = {
+        "item": rworld.rec.pk,
+        "kind": "holders",
+        "security_code": "688981",
+        "channels": ["in_person"],
+        "confirm": "0",
+    }
     body = c.post(url, data).content.decode()
     assert "李四" in body and "高于客户风险承受能力" in body and "赵六" in body
     with django_capture_on_commit_callbacks(execute=True):

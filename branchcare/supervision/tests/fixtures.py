@@ -50,10 +50,22 @@ def build(world) -> dict:
         for i, (c, s) in enumerate(zip(clients, statuses, strict=True))
     ]
     Visit.objects.create(
-        branch=b1, manager=m1, client=clients[0], at=at(24, 9, 40), topic="拜访", plan_item=items[0]
+        branch=b1,
+        manager=m1,
+        client=clients[0],
+        at=at(24, 9, 40),
+        topic="拜访",
+        plan_item=items[0],
+        satisfaction=5,
     )
     Visit.objects.create(
-        branch=b1, manager=m1, client=clients[1], at=at(24, 10), topic="拜访", plan_item=items[1]
+        branch=b1,
+        manager=m1,
+        client=clients[1],
+        at=at(24, 10),
+        topic="拜访",
+        plan_item=items[1],
+        satisfaction=4,
     )
     Visit.objects.create(branch=b1, manager=m1, client=world.client_m1, at=at(24, 14), topic="计划外")
     r1 = PatrolPlanItem.objects.create(plan=plan, room=room, round_no=1, status="done")

@@ -55,16 +55,25 @@ def test_sla_breaches_and_most_overdue(world, known):
     assert [i.title.split(" · ")[0] for i in items][:1] == [f"咨询单 #{known['orders']['late'].pk}"]
 
 
-def test_expired_risk_assessments_counted_per_manager(world):
+def test_expired_risk_assessments_from_the_rollup_and_its_list(world, login):
+    from branchcare.clients.models import Client
+
     m1 = world["manager1"]
     ClientFactory(branch=world.b1, manager=m1, risk_assessed_on=None)
     ClientFactory(branch=world.b1, manager=m1, risk_assessed_on=dt.date(2026, 11, 1))
-    counts = live.expired_assessments([world.b1.pk], dt.date(2026, 11, 25))
-    from branchcare.clients.models import Client
-
+    rollup_recompute(branch=world.b1, first=DAY, last=DAY, now=NOW, codes=["risk_expired"])
+    counts, days = live.expired_assessments([world.b1.pk])
     expected = sum(1 for c in Client.objects.filter(manager=m1, status="active") if c.risk_assessment_expired)
-    assert expected >= 1
-    assert counts[(world.b1.pk, m1.pk)] == expected
+    assert expected >= 1 and counts[(world.b1.pk, m1.pk)] == expected and days[world.b1.pk] == DAY
+    page = login("director").get(reverse("supervision:dashboard_items") + f"?key=expired&employee={m1.pk}")
+    assert page.context["count"] == expected
+
+
+def test_sla_from_the_dashboard_equals_the_direct_count(world, known):
+    dash = live.dashboard(branches=[world.b1], now=NOW)
+    assert [(c.key, n) for _s, c, n in live.sla_from(dash)] == [
+        (c.key, n) for _s, c, n in live.sla_breaches([world.b1.pk], NOW)
+    ]
 
 
 @pytest.mark.parametrize("n", [3, 15])
@@ -200,3 +209,30 @@ def test_scorecard_api_payload(world, known):
     person = next(line for line in data["lines"] if line["employee_id"] == world["consultant1"].pk)
     ontime = next(f for f in person["figures"] if f["measure"] == "consult_ontime")
     assert (ontime["numerator"], ontime["denominator"], ontime["value"]) == (2, 3, 66.67)
+
+
+def test_workbench_card_for_the_director(world, known):
+    from branchcare.core.workbench import cards_for
+
+    titles = [c.title for c in cards_for(world["director"])]
+    assert "督导：今日逾期事项" in titles
+    assert "督导：今日逾期事项" not in [c.title for c in cards_for(world["manager1"])]
+
+
+def test_demo_seed_is_idempotent(world, known):
+    from branchcare.supervision.demo import seed_demo
+    from branchcare.supervision.models import DailyMeasure, Scorecard
+
+    today = dt.date(2026, 11, 25)
+    first = seed_demo(users=world.users, today=today, seed=1)
+    rows = DailyMeasure.objects.count()
+    second = seed_demo(users=world.users, today=today, seed=1)
+    assert first == second and DailyMeasure.objects.count() == rows > 0
+    assert Scorecard.objects.get().effective_from == dt.date(2026, 12, 1)
+
+
+def test_recompute_does_not_redirect_off_site(world, login):
+    response = login("director").post(
+        reverse("supervision:recompute"), {"branch": world.b1.pk, "next": "https://evil.example/"}
+    )
+    assert response.status_code == 302 and "evil" not in response["Location"]

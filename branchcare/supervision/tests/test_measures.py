@@ -26,6 +26,7 @@ EXPECTED = {
     ("consultant1", "advice_rating"): (8, 2, 4.0),
     ("manager1", "order_rating"): (6, 2, 3.0),
     ("manager1", "followups_overdue"): (2, 2, 2),
+    ("manager1", "visit_satisfaction"): (9, 2, 4.5),
 }
 
 

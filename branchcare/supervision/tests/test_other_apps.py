@@ -56,9 +56,16 @@ def test_offsite_measures(world, offsite):
 def test_offsite_drill_downs_equal_the_rollups(world, offsite):
     rollup_recompute(branch=world.b1, first=DAY, last=DAY, now=NOW)
     ids = [world["agent1"].pk]
-    for code in ("inquiry_ontime", "inquiry_first_response", "inquiry_satisfaction", "return_visit_completion"):
+    for code in (
+        "inquiry_ontime",
+        "inquiry_first_response",
+        "inquiry_satisfaction",
+        "return_visit_completion",
+    ):
         m = registry.get(code)
-        fig = period_figures(branch=world.b1, employee_ids=ids, first=DAY, last=DAY, codes=[code])[ids[0]][code]
+        fig = period_figures(branch=world.b1, employee_ids=ids, first=DAY, last=DAY, codes=[code])[ids[0]][
+            code
+        ]
         for part in m.drill_parts:
             qs = m.drill(branch=world.b1, employee_ids=ids, first=DAY, last=DAY, part=part, now=NOW)
             assert qs.count() == (fig.numerator if part == "num" else fig.denominator), (code, part)
@@ -85,8 +92,15 @@ def test_research_output_and_unlicensed_source(world):
                                            contract_start=dt.date(2026, 1, 1), contract_end=dt.date(2026, 6, 30))  # fmt: skip
     r1 = world["researcher1"]
     items = [
-        ResearchItem.objects.create(source=s, branch=world.b1, title=f"研报{i}", author=r1, state="published",
-                                    published_at=at(24, 9 + i), published_on=DAY)  # fmt: skip
+        ResearchItem.objects.create(
+            source=s,
+            branch=world.b1,
+            title=f"研报{i}",
+            author=r1,
+            state="published",
+            published_at=at(24, 9 + i),
+            published_on=DAY,
+        )  # fmt: skip
         for i, s in enumerate([own, lapsed])
     ]
     r = _row(world, "research_output", "researcher1")

@@ -286,3 +286,12 @@ def test_openapi_schema_lists_the_routes(world, login):
     schema = login("director").get("/api/schema/?format=json").json()
     for route in ("league/", "recommendations/", "recommendations/{id}/", "prices/import/"):
         assert f"/api/v1/research/performance/{route}" in schema["paths"], route
+
+
+def test_workbench_card_for_the_analyst(perf, world, login):
+    from branchcare.core.workbench import cards_for
+
+    cards = [c for c in cards_for(world["researcher1"]) if c.title == "我的推荐命中率"]
+    assert len(cards) == 1 and cards[0].rows[0][1] == "1"
+    assert not [c for c in cards_for(world["director"]) if c.title == "我的推荐命中率"]
+    assert "我的推荐命中率" in login("researcher1").get("/").content.decode()

@@ -12,10 +12,10 @@
   const series = data.series.map(function (s) {
     return { name: s.name, type: "line", data: gaps(s.data), showSymbol: true, symbolSize: 8 };
   });
-  series.push({ name: "营业部", type: "line", data: gaps(data.branch), showSymbol: true,
+  series.push({ name: data.labels.branch, type: "line", data: gaps(data.branch), showSymbol: true,
     lineStyle: { width: 3, type: "dashed" }, symbolSize: 9 });
   chart.setOption({
-    title: { text: "综合得分趋势", left: 8, top: 4, textStyle: { fontSize: 14, fontWeight: 600 } },
+    title: { text: data.labels.title, left: 8, top: 4, textStyle: { fontSize: 14, fontWeight: 600 } },
     tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : Number(v).toFixed(2); } },
     legend: { top: 28, type: "scroll" },
     grid: { left: 40, right: 16, top: 64, bottom: 28, containLabel: true },
