@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -97,7 +98,8 @@ def rules_for(branch_id: int) -> list[ReturnVisitRule]:
     existing = {r.kind: r for r in ReturnVisitRule.objects.filter(branch_id=branch_id)}
     missing = [k for k in K.values if k not in existing]
     if missing:
-        with transaction.atomic():
+        # The stored name, script and questions are data: always in the installation's language.
+        with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
             for kind in missing:
                 name, days, script, questions = DEFAULT_RULES[kind]
                 existing[kind], _c = ReturnVisitRule.objects.get_or_create(

@@ -194,7 +194,7 @@ class MeetingListView(GenericAPIView):
         data = body.validated_data
         branches = meeting_branches(request.user)
         branch_id = data.get("branch") or request.user.branch_id
-        branch = branches.filter(pk=branch_id).first()
+        branch = branches.filter(pk=branch_id).first() if branch_id else None
         if branch is None:
             from django.http import Http404
 

@@ -152,8 +152,11 @@ class VisitSerializer(serializers.ModelSerializer):
     client = ClientBriefSerializer(read_only=True)
     manager = StaffBriefSerializer(read_only=True)
     planned = serializers.BooleanField(read_only=True, help_text="是否计划内拜访")
-    consultation_orders = serializers.PrimaryKeyRelatedField(
-        source="orders", many=True, read_only=True, help_text="本次拜访发起的咨询单 id"
+    consultation_orders = serializers.ManyRelatedField(
+        child_relation=serializers.PrimaryKeyRelatedField(read_only=True),
+        source="orders",
+        read_only=True,
+        help_text="本次拜访发起的咨询单 id",
     )
 
     class Meta:
@@ -234,6 +237,12 @@ class CompleteSerializer(serializers.Serializer):
 # --- helpers -----------------------------------------------------------------------------------------------
 
 
+def _int_param(params: dict[str, str], name: str) -> int | None:
+    """An integer query parameter (``clean_query_params`` kept it only if it is plain digits)."""
+    value = params.get(name)
+    return int(value) if value else None
+
+
 def _date_param(params: Any, name: str) -> dt.date | None:
     value = params.get(name)
     try:
@@ -244,7 +253,7 @@ def _date_param(params: Any, name: str) -> dt.date | None:
 
 def _branch_client(user: User, pk: int | None, field: str):
     """A client of the caller's branch (for patrols: clients present, problems)."""
-    client = Client.objects.filter(pk=pk, branch_id=user.branch_id).first() if pk else None
+    client = Client.objects.filter(pk=pk, branch=user.branch).first() if pk else None
     if pk and client is None:
         raise serializers.ValidationError({field: ["客户不存在或不属于本营业部。"]})
     return client
@@ -295,8 +304,9 @@ class VisitPlanViewSet(viewsets.ReadOnlyModelViewSet):
             day = _date_param(params, "date")
             if day:
                 qs = qs.filter(date=day)
-            if params.get("manager"):
-                qs = qs.filter(manager_id=params["manager"])
+            manager_id = _int_param(params, "manager")
+            if manager_id:
+                qs = qs.filter(manager_id=manager_id)
         return qs.order_by("-date", "manager__username", "pk")
 
     def get_object(self):
@@ -344,8 +354,8 @@ class VisitViewSet(viewsets.GenericViewSet):
         )
         qs = sel.visit_list(
             viewer=request.user,
-            manager_id=params.get("manager"),
-            client_id=params.get("client"),
+            manager_id=_int_param(params, "manager"),
+            client_id=_int_param(params, "client"),
             start=sel_day(start),
             end=sel_day(end + dt.timedelta(days=1)) if end else None,
             planned=planned,
@@ -415,8 +425,8 @@ class PatrolViewSet(viewsets.GenericViewSet):
         start, end = _date_param(params, "start"), _date_param(params, "end")
         qs = sel.patrol_list(
             viewer=request.user,
-            manager_id=params.get("manager"),
-            room_id=params.get("room"),
+            manager_id=_int_param(params, "manager"),
+            room_id=_int_param(params, "room"),
             start=sel_day(start),
             end=sel_day(end + dt.timedelta(days=1)) if end else None,
         )

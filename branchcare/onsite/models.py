@@ -3,6 +3,9 @@ consultation pipeline (orders, holdings snapshots, advice) and the weekly exchan
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -435,7 +438,9 @@ class ExchangeMeeting(models.Model):
     duration_minutes = models.PositiveSmallIntegerField(_("时长（分钟）"), default=90)
     location = models.CharField(_("地点"), max_length=100, default="")
     topic = models.CharField(_("主题"), max_length=200)
-    speakers = models.ManyToManyField(STAFF, verbose_name=_("主讲分析师"), blank=True, related_name="+")
+    speakers: models.ManyToManyField[Any, Any] = models.ManyToManyField(
+        STAFF, verbose_name=_("主讲分析师"), blank=True, related_name="+"
+    )
     guest_speakers = models.ManyToManyField(
         "clients.Client", verbose_name=_("分享经验的客户"), blank=True, related_name="+"
     )
@@ -452,6 +457,32 @@ class ExchangeMeeting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.starts_at:%Y-%m-%d} {self.topic}"
+
+
+def material_path(instance: MeetingMaterial, filename: str) -> str:
+    return f"onsite/meetings/{instance.meeting_id}/{uuid.uuid4().hex}/{filename}"
+
+
+class MeetingMaterial(models.Model):
+    """A file for an exchange meeting (slides, a report, a chart): PDF, Office or an image, type checked
+    by its magic bytes and size limited (:mod:`branchcare.onsite.attachments`); downloaded only by
+    those who may see the meeting."""
+
+    meeting = models.ForeignKey(ExchangeMeeting, on_delete=models.CASCADE, related_name="materials")
+    file = models.FileField(_("文件"), upload_to=material_path, max_length=300)
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    content_type = models.CharField(_("文件类型"), max_length=100)
+    uploaded_by = models.ForeignKey(STAFF, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("会议资料")
+        verbose_name_plural = _("会议资料")
+        ordering = ["meeting", "uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 class MeetingInvitation(models.Model):

@@ -162,7 +162,7 @@ def advice_letter_pdf(*, order: ConsultationOrder, advice: Advice) -> bytes:
         _p(f"客户经理：{order.manager}", base),
         _p(f"{branch.name}", base),
     ]
-    if advice.replaces_id:
+    if advice.replaces is not None:
         story.insert(2, _p(f"本版本为更正版本，替代第 {advice.replaces.version} 版。", small))
 
     def decorate(canvas, doc) -> None:

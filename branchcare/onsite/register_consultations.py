@@ -87,7 +87,7 @@ def consultation_events(*, client, viewer, start, end):
     )
     for a in advices:
         yield timeline.TimelineEvent(
-            at=a.delivered_at,
+            at=a.delivered_at or a.created_at,  # the query keeps delivered advice only
             kind="advice",
             title=_("交付投顾意见（咨询单 #%(pk)s 第 %(v)s 版）") % {"pk": a.order_id, "v": a.version},
             detail=a.overall[:120],

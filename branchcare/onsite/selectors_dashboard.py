@@ -300,8 +300,12 @@ def _turnarounds(
     cal = service_calendar_for(branch, widest.last) if rows else None
     per: dict[str, dict[int, list[float]]] = {k: defaultdict(list) for k in periods}
     for manager_id, submitted, ready in rows:
+        if submitted is None or ready is None:
+            continue
         try:
-            hours = working_time_between(cal, submitted, ready).total_seconds() / 3600  # type: ignore[arg-type]
+            if cal is None:
+                raise CalendarRangeError(ready.date(), None)
+            hours = working_time_between(cal, submitted, ready).total_seconds() / 3600
         except CalendarRangeError:
             hours = max((ready - submitted).total_seconds(), 0) / 3600
         for key, p in periods.items():

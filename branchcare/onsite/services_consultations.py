@@ -24,7 +24,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
@@ -343,6 +343,11 @@ def consultant_pick(*, branch_id: int, chosen: Any = None) -> User:
 # --- orders ------------------------------------------------------------------------------------------------
 
 
+def _transition(**kwargs: Any) -> ConsultationOrder:
+    """:func:`branchcare.core.workflow.transition` for an order (typed: it answers the order)."""
+    return cast(ConsultationOrder, wf.transition(**kwargs))
+
+
 def _require_manager(actor: Any, order: ConsultationOrder) -> None:
     if actor.pk != order.manager_id or not actor.has_cap(Cap.ONSITE_SERVE):
         raise DomainError(_("只有本咨询单的客户经理可以修改咨询单。"), code="forbidden")
@@ -447,7 +452,7 @@ def order_submit(
             raise DomainError(_("咨询单没有持仓也没有问题，不能提交。"))
         assignee = consultant_pick(branch_id=order.branch_id, chosen=consultant)
         warn_at, due_at = order_deadline(order.branch, now)
-        return wf.transition(
+        return _transition(
             workflow=CONSULTATION,
             obj=order,
             name="submit",
@@ -460,7 +465,7 @@ def order_submit(
 
 
 def order_start_analysis(*, actor: Any, order: ConsultationOrder, now: dt.datetime | None = None):
-    return wf.transition(
+    return _transition(
         workflow=CONSULTATION, obj=order, name="start_analysis", actor=actor, holder=actor, now=now
     )
 
@@ -471,7 +476,7 @@ def order_submit_advice(
     """Send the latest advice version to the manager for review."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = wf.transition(
+        locked = _transition(
             workflow=CONSULTATION,
             obj=order,
             name="submit_advice",
@@ -482,7 +487,8 @@ def order_submit_advice(
             changes={"advice_ready_at": now},
         )
         latest = locked.advices.order_by("-version").first()
-        Advice.objects.filter(pk=latest.pk).update(submitted_at=now)
+        if latest is not None:  # the workflow guard made sure there is one
+            Advice.objects.filter(pk=latest.pk).update(submitted_at=now)
         return locked
 
 
@@ -492,7 +498,7 @@ def order_return_for_rework(
     """Send the advice back to the consultant with a reason; counts one rework."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = wf.transition(
+        locked = _transition(
             workflow=CONSULTATION,
             obj=order,
             name="return_for_rework",
@@ -518,7 +524,7 @@ def order_accept(*, actor: Any, order: ConsultationOrder, note: str = "", now: d
         late = _holder_at(order, order.due_at)
         if late is not None:
             changes["late_holder"] = late
-    return wf.transition(
+    return _transition(
         workflow=CONSULTATION,
         obj=order,
         name="accept",
@@ -577,7 +583,7 @@ def order_confirm_delivery(
                 late = _holder_at(locked, locked.due_at)
                 if late is not None:
                     changes["late_holder"] = late
-            delivered = wf.transition(
+            delivered = _transition(
                 workflow=CONSULTATION,
                 obj=locked,
                 name="deliver",
@@ -626,7 +632,7 @@ def order_close(
 ) -> ConsultationOrder:
     """The manager closes the delivered order and rates the advice quality (1–5)."""
     rating = _rating(manager_rating, "manager_rating")
-    return wf.transition(
+    return _transition(
         workflow=CONSULTATION,
         obj=order,
         name="close",
@@ -657,7 +663,7 @@ def order_rate_completeness(*, actor: Any, order: ConsultationOrder, rating: Any
 
 
 def order_cancel(*, actor: Any, order: ConsultationOrder, note: str, now: dt.datetime | None = None):
-    return wf.transition(workflow=CONSULTATION, obj=order, name="cancel", actor=actor, note=note, now=now)
+    return _transition(workflow=CONSULTATION, obj=order, name="cancel", actor=actor, note=note, now=now)
 
 
 def order_transition(*, actor: Any, order: ConsultationOrder, name: str, data: Any) -> ConsultationOrder:
@@ -1073,7 +1079,7 @@ def order_history(order: ConsultationOrder, now: dt.datetime | None = None) -> l
         end = entries[i + 1].at if i + 1 < len(entries) else (now if order.state in OPEN_STATES else None)
         held = (end - entry.at) if end and entry.holder_id else None
         working = None
-        if held is not None and cal is not None:
+        if held is not None and cal is not None and end is not None:
             try:
                 working = working_time_between(cal, entry.at, end)
             except CalendarRangeError:

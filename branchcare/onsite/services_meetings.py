@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -22,7 +23,7 @@ from branchcare.core.sla import CalendarRangeError
 from branchcare.org.calendar import is_trading_day, standard_for, trading_calendar
 from branchcare.org.models import Branch, User
 
-from .models import ExchangeMeeting, MeetingInvitation
+from .models import ExchangeMeeting, MeetingInvitation, MeetingMaterial
 from .selectors_meetings import speaker_candidates
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -286,6 +287,39 @@ def minutes_save(*, actor: User, meeting: ExchangeMeeting, minutes: str) -> Exch
         meeting.minutes = minutes
         meeting.save(update_fields=["minutes"])
     return meeting
+
+
+@transaction.atomic
+def material_add(*, actor: User, meeting: ExchangeMeeting, upload: Any) -> MeetingMaterial:
+    """Attach a material (PDF, Office, image; checked by content and size) to ``meeting``."""
+    from .attachments import check_material
+
+    if meeting.state == ExchangeMeeting.State.CANCELLED:
+        raise DomainError(_("交流会已取消，不能上传资料。"), code="state")
+    content_type = check_material(upload)
+    name = (getattr(upload, "name", "") or "file").strip().replace("/", "_").replace("\\", "_")[-200:]
+    material = MeetingMaterial(
+        meeting=meeting, original_name=name, size=upload.size, content_type=content_type, uploaded_by=actor
+    )
+    material.file.save(name, upload, save=False)
+    material.save()
+    audit_log(
+        actor=actor,
+        action="meeting.material_add",
+        obj=meeting,
+        changes={"material": [None, name], "size": [None, material.size]},
+    )
+    return material
+
+
+@transaction.atomic
+def material_delete(*, actor: User, material: MeetingMaterial) -> None:
+    """Remove a material (and its file, once the transaction commits)."""
+    meeting = material.meeting
+    name, storage, path = material.original_name, material.file.storage, material.file.name
+    material.delete()
+    audit_log(actor=actor, action="meeting.material_delete", obj=meeting, changes={"material": [name, None]})
+    transaction.on_commit(lambda: storage.delete(path))
 
 
 @transaction.atomic

@@ -296,7 +296,7 @@ def _facts(
             visit_plan_items__status__in=[VisitPlanItem.Status.PLANNED, VisitPlanItem.Status.DONE],
         ),
     )
-    date_field = DateField()
+    date_field: DateField[Any, Any] = DateField()
     one, zero = Value(1), Value(0)
     facts = (
         Client.objects.filter(branch=branch, manager_id__in=manager_ids, status=Client.Status.ACTIVE)

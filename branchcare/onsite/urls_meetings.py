@@ -14,4 +14,15 @@ urlpatterns = [
     path("<int:pk>/minutes/", views.meeting_minutes_view, name="meeting_minutes"),
     path("<int:pk>/cancel/", views.meeting_cancel_view, name="meeting_cancel"),
     path("<int:pk>/meeting.ics", views.meeting_ics_view, name="meeting_ics"),
+    path("<int:pk>/materials/", views.meeting_material_upload_view, name="meeting_material_upload"),
+    path(
+        "<int:pk>/materials/<int:material_pk>/",
+        views.meeting_material_download_view,
+        name="meeting_material_download",
+    ),
+    path(
+        "<int:pk>/materials/<int:material_pk>/delete/",
+        views.meeting_material_delete_view,
+        name="meeting_material_delete",
+    ),
 ]

@@ -4,6 +4,7 @@ its actions, the consultant's advice form, transitions and the PDF advice letter
 from __future__ import annotations
 
 from functools import wraps
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -240,7 +241,7 @@ def consultation_advice(request: AuthedRequest, pk: int) -> HttpResponse:
         try:
             if problems:
                 raise DomainError(problems[0], field="lines")
-            common = {
+            common: dict[str, Any] = {
                 "actor": request.user,
                 "order": order,
                 "overall": data.get("overall", ""),

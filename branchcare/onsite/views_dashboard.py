@@ -115,7 +115,9 @@ def chart_data(dash: Dashboard, period: str) -> dict[str, Any]:
 @require_GET
 def dashboard_view(request: AuthedRequest) -> HttpResponse:
     branch = dashboard_branch_for(viewer=request.user, branch_id=request.GET.get("branch"))
-    period = request.GET.get("period") if request.GET.get("period") in PERIODS else "today"
+    period = str(request.GET.get("period") or "")
+    if period not in PERIODS:
+        period = "today"
     now = timezone.now()
     dash = onsite_dashboard(branch=branch, now=now)
     rows = dash.figures[period]

@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,7 +27,7 @@ from branchcare.org.models import Branch
 from branchcare.org.typing import AuthedRequest
 
 from . import services_meetings as services
-from .models import ExchangeMeeting, MeetingInvitation
+from .models import ExchangeMeeting, MeetingInvitation, MeetingMaterial
 from .selectors_meetings import (
     attendance_rates,
     can_manage_meetings,
@@ -248,6 +248,8 @@ def meeting_detail_view(request: AuthedRequest, pk: int) -> HttpResponse:
         meeting,
         speakers=list(meeting.speakers.all()),
         guests=list(meeting.guest_speakers.all()),
+        materials=list(meeting.materials.select_related("uploaded_by")),
+        material_form=MaterialForm(),
     )
     return render(request, "onsite/meetings/detail.html", context)
 
@@ -349,6 +351,64 @@ def meeting_minutes_view(request: AuthedRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("会议纪要已保存。"))
     return redirect("onsite:meeting_detail", pk=meeting.pk)
+
+
+class MaterialForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("会议资料"))
+
+
+@login_required
+@require_POST
+def meeting_material_upload_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Upload a material (PDF / Office / image) to a meeting of the viewer's branch."""
+    _require_manage(request)
+    meeting = meeting_get_for(viewer=request.user, pk=pk, manage=True)
+    form = MaterialForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("请选择要上传的文件。"))
+    else:
+        try:
+            services.material_add(actor=request.user, meeting=meeting, upload=form.cleaned_data["file"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("会议资料已上传。"))
+    return redirect("onsite:meeting_detail", pk=meeting.pk)
+
+
+def _material_for(
+    request: AuthedRequest, pk: int, material_pk: int, *, manage: bool = False
+) -> MeetingMaterial:
+    meeting = meeting_get_for(viewer=request.user, pk=pk, manage=manage)  # 404 outside the viewer's scope
+    material = meeting.materials.filter(pk=material_pk).first()
+    if material is None:
+        raise Http404
+    return material
+
+
+@login_required
+@require_GET
+def meeting_material_download_view(request: AuthedRequest, pk: int, material_pk: int) -> FileResponse:
+    """Download a material of a meeting the viewer may see (404 otherwise)."""
+    _require_view(request)
+    material = _material_for(request, pk, material_pk)
+    try:
+        handle = material.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(
+        handle, as_attachment=True, filename=material.original_name, content_type=material.content_type
+    )
+
+
+@login_required
+@require_POST
+def meeting_material_delete_view(request: AuthedRequest, pk: int, material_pk: int) -> HttpResponse:
+    _require_manage(request)
+    material = _material_for(request, pk, material_pk, manage=True)
+    services.material_delete(actor=request.user, material=material)
+    messages.success(request, _("已删除会议资料。"))
+    return redirect("onsite:meeting_detail", pk=pk)
 
 
 @login_required

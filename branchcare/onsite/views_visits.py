@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -51,6 +51,11 @@ PROBLEM_ROWS = 3
 def _require_use(request: AuthedRequest) -> None:
     if not sel.can_use(request.user):
         raise PermissionDenied
+
+
+def _choices(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    """A model-choice field of ``form`` (typed, to set its queryset)."""
+    return cast(forms.ModelChoiceField, form.fields[name])
 
 
 def _int(value: Any) -> int | None:
@@ -124,7 +129,8 @@ class VisitForm(BootstrapFormMixin, forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("raise_consultation"):
             if not (data.get("consultation_question") or "").strip():
                 self.add_error("consultation_question", _("发起咨询单时请填写客户的问题或需求。"))
@@ -394,7 +400,7 @@ def visit_new_view(request: AuthedRequest) -> HttpResponse:
     form = VisitForm(
         request.POST or None, initial=_visit_initial(request) if request.method == "GET" else None
     )
-    form.fields["room"].queryset = sel.rooms_visible(viewer=request.user)
+    _choices(form, "room").queryset = sel.rooms_visible(viewer=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         client = (
@@ -480,7 +486,7 @@ def _problem_forms(request: AuthedRequest, staff) -> list[ProblemForm]:
     out = []
     for i in range(PROBLEM_ROWS):
         f = ProblemForm(request.POST or None, prefix=f"p{i}")
-        f.fields["owner"].queryset = staff
+        _choices(f, "owner").queryset = staff
         out.append(f)
     return out
 
@@ -489,17 +495,17 @@ def _problem_forms(request: AuthedRequest, staff) -> list[ProblemForm]:
 def patrol_new_view(request: AuthedRequest) -> HttpResponse:
     _require_use(request)
     user = request.user
-    rooms = sel.rooms_visible(viewer=user).filter(branch_id=user.branch_id)
+    rooms = sel.rooms_visible(viewer=user).filter(branch=user.branch)
     room_id = _int(request.POST.get("room") or request.GET.get("room"))
     room = rooms.filter(pk=room_id).first() if room_id else None
     form = PatrolForm(
         request.POST or None,
         initial={"room": room, "at": timezone.localtime().replace(second=0, microsecond=0)},
     )
-    form.fields["room"].queryset = rooms
+    _choices(form, "room").queryset = rooms
     # Clients present: those seated in the room (any branch client is accepted by the service).
     seated = Client.objects.filter(seat__room=room).exclude(status=Client.Status.CLOSED) if room else None
-    form.fields["clients_present"].queryset = (
+    _choices(form, "clients_present").queryset = (
         seated.select_related("seat").order_by("seat__label") if seated is not None else Client.objects.none()
     )
     staff = User.objects.filter(branch_id=user.branch_id, is_active=True).order_by("username")

@@ -11,7 +11,7 @@ the joint delivery to both of them, each confirming once.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -43,36 +43,44 @@ CONSULTATION = Workflow(
     states=dict(S.choices),
     initial=S.DRAFT,
     transitions=[
-        Transition("submit", {S.DRAFT}, S.SUBMITTED, label=gettext_lazy("提交投顾"), sla=SlaEffect.START),
+        Transition(
+            "submit", {S.DRAFT}, S.SUBMITTED, label=cast(str, gettext_lazy("提交投顾")), sla=SlaEffect.START
+        ),
         Transition(
             "start_analysis",
             {S.SUBMITTED},
             S.IN_ANALYSIS,
             capability=Cap.ADVICE_WRITE,
-            label=gettext_lazy("开始分析"),
+            label=cast(str, gettext_lazy("开始分析")),
         ),
         Transition(
             "submit_advice",
             {S.IN_ANALYSIS},
             S.ADVICE_READY,
             capability=Cap.ADVICE_WRITE,
-            label=gettext_lazy("提交意见"),
+            label=cast(str, gettext_lazy("提交意见")),
         ),
         Transition(
             "return_for_rework",
             {S.ADVICE_READY},
             S.IN_ANALYSIS,
-            label=gettext_lazy("退回修改"),
+            label=cast(str, gettext_lazy("退回修改")),
             requires_note=True,
         ),
-        Transition("accept", {S.ADVICE_READY}, S.ACCEPTED, label=gettext_lazy("通过复核")),
-        Transition("deliver", {S.ACCEPTED}, S.DELIVERED, label=gettext_lazy("确认交付"), sla=SlaEffect.STOP),
-        Transition("close", {S.DELIVERED}, S.CLOSED, label=gettext_lazy("关闭")),
+        Transition("accept", {S.ADVICE_READY}, S.ACCEPTED, label=cast(str, gettext_lazy("通过复核"))),
+        Transition(
+            "deliver",
+            {S.ACCEPTED},
+            S.DELIVERED,
+            label=cast(str, gettext_lazy("确认交付")),
+            sla=SlaEffect.STOP,
+        ),
+        Transition("close", {S.DELIVERED}, S.CLOSED, label=cast(str, gettext_lazy("关闭"))),
         Transition(
             "cancel",
             {S.DRAFT, S.SUBMITTED, S.IN_ANALYSIS, S.ADVICE_READY, S.ACCEPTED},
             S.CANCELLED,
-            label=gettext_lazy("取消咨询单"),
+            label=cast(str, gettext_lazy("取消咨询单")),
             requires_note=True,
             sla=SlaEffect.STOP,
         ),

@@ -120,6 +120,15 @@ def _page_numbers(font: str, header: str):
     return draw
 
 
+def _scorecard_widths(n_items: int) -> list[float]:
+    """Level, name, team and total get fixed widths; the measures share the rest of landscape A4."""
+    fixed = [16 * mm, 24 * mm, 20 * mm]
+    total = 18 * mm
+    rest = (297 - 24) * mm - sum(fixed) - total
+    each = rest / max(2 * n_items, 1)
+    return [*fixed, *([each] * (2 * n_items)), total]
+
+
 def scorecard_pdf(table: ScorecardTable, *, role_label: str) -> bytes:
     font = cjk_font()
     st = _styles(font)
@@ -142,7 +151,7 @@ def scorecard_pdf(table: ScorecardTable, *, role_label: str) -> bytes:
             st["meta"],
         ),
         Spacer(1, 4 * mm),
-        _table(headers, rows, st["base"]),
+        _table(headers, rows, st["base"], _scorecard_widths(len(table.version.items))),
         Spacer(1, 3 * mm),
         _p(
             "说明：各指标 0 分对应底线值、100 分对应目标值，其间按比例计分；综合得分为有数据指标的加权平均。"
@@ -187,7 +196,7 @@ def history_pdf(history: ClientHistory) -> bytes:
         buf, pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=16 * mm, bottomMargin=14 * mm,
         title=f"客户服务记录 {c.client_no}",
     )  # fmt: skip
-    widths = [26 * mm, 22 * mm, 45 * mm, 70 * mm, 23 * mm]
+    widths = [30 * mm, 22 * mm, 44 * mm, 67 * mm, 23 * mm]
     story: list = [
         _p("客户服务记录", st["title"]),
         _p(

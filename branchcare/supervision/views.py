@@ -166,6 +166,7 @@ def dashboard_items_view(request: AuthedRequest) -> HttpResponse:
         {
             "title": counter.label,
             "source": source,
+            "overdue": counter.column == "overdue",
             "scope_label": scope_label,
             "employee": employee,
             "rows": [source.describe(o) for o in records[:DRILL_LIMIT]],

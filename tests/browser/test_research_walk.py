@@ -50,6 +50,7 @@ def test_research_walk(page, live_server, browser_world):
     page.goto(f"{live_server.url}/research/")
     page.locator("#new-recommendation").click()
     expect(page.locator("#recommendation-fields")).to_be_visible()
+    page.get_by_label("研究来源").select_option(label="浦东营业部研究组")
     page.get_by_label("标题").fill("中芯国际：买入，目标价 70 元")
     page.get_by_label("风险等级").select_option("R4")
     page.get_by_label("摘要").fill("产能扩张叠加国产替代，上调评级至买入。")

@@ -225,3 +225,11 @@ def test_periodic_tasks_run(world):
     assert made == ReturnVisit.objects.filter(rule__kind=K.ANNUAL_SAMPLE).count() > 0
     assert annual_sample_task.call_local(world.b1.pk, timezone.localdate().year) == 0  # already covered
     assert escalate_inquiries.call_local() == {"warned": 0, "escalated": 0}
+
+
+def test_default_rules_are_stored_in_chinese_whatever_the_request_language(world):
+    from django.utils import translation
+
+    with translation.override("en"):
+        rules = svc.rules_for(world.b1.pk)
+    assert rules[0].name == "新开户回访" and rules[0].questions[0].startswith("是否本人开户")

@@ -350,14 +350,26 @@ MANAGE = {"director", "manager1"}
 VIEW_ANY = {"director", "manager1", "consultant1", "researcher1", "b2manager1", "b2director"}
 
 
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _upload(name="议程.pdf", content=PDF_BYTES, content_type="application/pdf"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
 @pytest.fixture
 def page_meeting(world, tiers):
     now = timezone.now()
-    return _meeting(world, starts_at=now + dt.timedelta(days=2), now=now)
+    meeting = _meeting(world, starts_at=now + dt.timedelta(days=2), now=now)
+    services.material_add(actor=world["director"], meeting=meeting, upload=_upload())
+    return meeting
 
 
 def _cases(meeting):
     inv = meeting.invitations.first()
+    material = meeting.materials.first()
     pk = meeting.pk
     return {
         # key: (method, url, data, allowed roles (others 403 or 404))
@@ -380,6 +392,24 @@ def _cases(meeting):
         "meeting_attendance": ("post", reverse("onsite:meeting_attendance", args=[pk]), {}, MANAGE),
         "meeting_minutes": ("post", reverse("onsite:meeting_minutes", args=[pk]), {"minutes": "x"}, MANAGE),
         "meeting_cancel": ("post", reverse("onsite:meeting_cancel", args=[pk]), {"reason": "x"}, MANAGE),
+        "meeting_material_upload": (
+            "post",
+            reverse("onsite:meeting_material_upload", args=[pk]),
+            {"file": _upload()},
+            MANAGE,
+        ),
+        "meeting_material_download": (
+            "get",
+            reverse("onsite:meeting_material_download", args=[pk, material.pk]),
+            None,
+            MANAGE | {"researcher1"},
+        ),
+        "meeting_material_delete": (
+            "post",
+            reverse("onsite:meeting_material_delete", args=[pk, material.pk]),
+            {},
+            MANAGE,
+        ),
     }
 
 
@@ -393,6 +423,9 @@ CASE_KEYS = [
     "meeting_attendance",
     "meeting_minutes",
     "meeting_cancel",
+    "meeting_material_upload",
+    "meeting_material_download",
+    "meeting_material_delete",
 ]
 
 
@@ -406,7 +439,7 @@ def test_meeting_pages_permission_matrix(world, client, page_meeting, key, usern
     may_manage = username in {"director", "manager1", "b2manager1", "b2director"}
     if username in allowed:
         assert response.status_code in (200, 302), f"{username} {key}"
-    elif key in ("meeting_detail", "meeting_ics") and may_view:
+    elif key in ("meeting_detail", "meeting_ics", "meeting_material_download") and may_view:
         assert response.status_code == 404, f"{username} {key}"  # another branch / not a speaker
     elif method == "post" and may_manage:
         assert response.status_code == 404, f"{username} {key}"  # another branch
@@ -540,3 +573,74 @@ def test_meeting_list_query_count_is_bounded(world, tiers, login, django_assert_
     client.get(reverse("onsite:meetings"))  # warm caches
     with django_assert_max_num_queries(14):
         assert client.get(reverse("onsite:meetings")).status_code == 200
+
+
+# --- materials ---------------------------------------------------------------------------------------------
+
+
+def test_material_upload_download_and_delete(world, tiers, page_meeting, login):
+    client = login("manager1")
+    url = reverse("onsite:meeting_material_upload", args=[page_meeting.pk])
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    client.post(url, {"file": _upload("走势图.png", png, "image/png")})
+    material = page_meeting.materials.get(original_name="走势图.png")
+    assert material.content_type == "image/png" and material.size == len(png)
+    page = client.get(reverse("onsite:meeting_detail", args=[page_meeting.pk])).content.decode()
+    assert "走势图.png" in page and "议程.pdf" in page
+    download = client.get(reverse("onsite:meeting_material_download", args=[page_meeting.pk, material.pk]))
+    assert download.status_code == 200 and b"".join(download.streaming_content) == png
+    assert download["Content-Type"] == "image/png"
+    client.post(reverse("onsite:meeting_material_delete", args=[page_meeting.pk, material.pk]))
+    assert not page_meeting.materials.filter(pk=material.pk).exists()
+    assert AuditLog.objects.filter(action="meeting.material_delete").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("议程.pdf", b"\x89PNG\r\n\x1a\n0000", "不是 PDF"),  # extension says PDF, content is an image
+        ("图.png", b"%PDF-1.4 xxxx", "不是 PNG"),
+        ("脚本.exe", b"MZ\x90\x00", "只能是 PDF、Office 文档或图片"),
+        ("空.pdf", b"", "空文件"),
+        ("表.xlsx", b"PK\x03\x04not really a zip", "已损坏"),
+        ("旧.doc", b"%PDF-1.4", "不是 Office 文档"),
+    ],
+)
+def test_material_type_checked_by_content(world, tiers, name, content, message):
+    meeting = _meeting(world)
+    before = AuditLog.objects.count()
+    with pytest.raises(DomainError, match=message):
+        services.material_add(actor=world["director"], meeting=meeting, upload=_upload(name, content, "x/y"))
+    assert not meeting.materials.exists() and AuditLog.objects.count() == before
+
+
+def test_material_size_limit(world, tiers, settings):
+    settings.BRANCHCARE = {**settings.BRANCHCARE, "MEETING_MATERIAL_MAX_MB": 1}
+    meeting = _meeting(world)
+    big = PDF_BYTES + b"0" * (1024 * 1024)
+    with pytest.raises(DomainError, match="不能超过 1 MB"):
+        services.material_add(actor=world["director"], meeting=meeting, upload=_upload("大.pdf", big))
+    assert not meeting.materials.exists()
+
+
+def test_material_of_cancelled_meeting_refused(world, tiers):
+    meeting = _meeting(world)
+    services.meeting_cancel(actor=world["director"], meeting=meeting, reason="台风")
+    meeting.refresh_from_db()
+    with pytest.raises(DomainError, match="已取消"):
+        services.material_add(actor=world["director"], meeting=meeting, upload=_upload())
+
+
+def test_office_document_accepted(world, tiers):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("ppt/presentation.xml", "<p/>")
+    meeting = _meeting(world)
+    material = services.material_add(
+        actor=world["director"], meeting=meeting, upload=_upload("路演.pptx", buffer.getvalue())
+    )
+    assert material.content_type.endswith("presentationml.presentation")

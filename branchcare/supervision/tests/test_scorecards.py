@@ -155,3 +155,14 @@ def test_scorecard_query_count_is_constant_in_members(world, django_assert_max_n
     with django_assert_max_num_queries(8):
         table = scorecard_table(branch=world.b1, role="consultant", period=period_for("month", DAY))
     assert len(table.members) == 16
+
+
+@pytest.mark.parametrize("role", ["manager", "consultant", "agent", "broker", "researcher"])
+def test_built_in_scorecards_are_valid(world, role):
+    from branchcare.supervision.services import DEFAULT_SCORECARDS
+
+    items = [
+        {"measure": c, "weight": w, "target": t, "threshold": th} for c, w, t, th in DEFAULT_SCORECARDS[role]
+    ]
+    card = scorecard_save(actor=world["director"], branch=world.b1, role=role, items=items, today=TODAY)
+    assert sum(i.weight for i in card.items.all()) == 100

@@ -185,3 +185,19 @@ def test_league_is_scoped_to_the_viewers_branch_and_company_wide_research(world)
     assert names(world["b2director"]) == {"总部研究所", "杭州研究小组"}
     assert names(world["agent1"]) == set()
     assert names(world["admin"]) == set()
+
+
+def test_tasks_run_the_incremental_refresh(world):
+    from branchcare.research.performance import tasks
+
+    sec = security()
+    days = market(sec, count=12)
+    item = recommendation(src=source(), sec=sec)
+    assert tasks.nightly_outcomes_refresh.call_local() == 1
+    assert tasks.nightly_outcomes_refresh.call_local() == 0  # nothing new
+    prices(sec, linear(days_from(days[-1] + dt.timedelta(days=1), 5), 200, 1))
+    prices(ensure_benchmark(), linear(days_from(days[-1] + dt.timedelta(days=1), 5), 4000, 0))
+    changed = {str(sec.pk): days[-1].isoformat()}
+    assert tasks.refresh_outcomes_task.call_local(changed, world["director"].pk) == 1
+    assert tasks.refresh_items_task.call_local([item.pk]) == 0
+    assert RecommendationOutcome.objects.get(item=item).return_5 is not None
