@@ -58,32 +58,37 @@ client_panels.register("premium.enrolment", premium_panel)
 
 
 def premium_events(*, client, viewer, start, end):
-    """Enrolment changes, requests, and the thread entries said to the client (three queries)."""
-    q = premium_scope_q(viewer)
-    if q is None:
-        return
-    for e in Enrolment.objects.filter(q, client=client).select_related("broker")[:50]:
+    """Enrolment changes, requests, and what was said to the client (three queries). Whoever may open the
+    client's page sees these events (internal notes and research questions stay on the desk); links to
+    the premium pages only for those who may open them."""
+    linked = premium_scope_q(viewer) is not None
+
+    def link(name: str, pk: int) -> str:
+        return reverse(f"premium:{name}", args=[pk]) if linked else ""
+
+    for e in Enrolment.objects.filter(client=client).select_related("broker")[:50]:
         on = timezone.make_aware(dt.datetime.combine(e.effective_on, dt.time.min))
         if start <= on <= end:
             yield timeline.TimelineEvent(
-                at=on, kind="premium_enrolment", title=_("签约高端服务（%(t)s，%(r)s‰）") % {"t": e.get_tier_display(), "r": e.commission_rate},
+                at=on, kind="premium_enrolment",
+                title=_("签约高端服务（%(t)s，%(r)s‰）") % {"t": e.get_tier_display(), "r": e.commission_rate},
                 detail=_("协议 %(n)s；专属经纪人 %(b)s") % {"n": e.agreement_no, "b": e.broker}, actor=str(e.broker),
-                url=reverse("premium:enrolment_detail", args=[e.pk]), icon="bi-gem",
+                url=link("enrolment_detail", e.pk), icon="bi-gem",
             )  # fmt: skip
         if e.ended_on:
             off = timezone.make_aware(dt.datetime.combine(e.ended_on, dt.time.min))
             if start <= off <= end:
                 yield timeline.TimelineEvent(
                     at=off, kind="premium_enrolment", title=_("高端服务%(s)s") % {"s": e.get_state_display()},
-                    detail=e.reason, url=reverse("premium:enrolment_detail", args=[e.pk]), icon="bi-gem",
+                    detail=e.reason, url=link("enrolment_detail", e.pk), icon="bi-gem",
                 )  # fmt: skip
-    requests = PremiumRequest.objects.filter(q, client=client)
+    requests = PremiumRequest.objects.filter(client=client)
     for r in requests.filter(received_at__range=(start, end)).select_related("broker")[:100]:
         yield timeline.TimelineEvent(
             at=r.received_at, kind="premium_request",
             title=_("高端客户请求 #%(pk)s（%(s)s）") % {"pk": r.pk, "s": r.get_state_display()},
             detail=f"{r.get_channel_display()}：{r.subject}", actor=str(r.broker),
-            url=reverse("premium:request_detail", args=[r.pk]), icon="bi-telephone-inbound",
+            url=link("request_detail", r.pk), icon="bi-telephone-inbound",
         )  # fmt: skip
     said = (
         RequestMessage.objects.filter(request__in=requests, to_client=True, at__range=(start, end))
@@ -92,8 +97,9 @@ def premium_events(*, client, viewer, start, end):
     )
     for m in said:
         yield timeline.TimelineEvent(
-            at=m.at, kind="premium_message", title=_("%(k)s（请求 #%(pk)s）") % {"k": m.get_kind_display(), "pk": m.request_id},
-            detail=m.text[:160], actor=str(m.author or ""), url=reverse("premium:request_detail", args=[m.request_id]),
+            at=m.at, kind="premium_message",
+            title=_("%(k)s（请求 #%(pk)s）") % {"k": m.get_kind_display(), "pk": m.request_id},
+            detail=m.text[:160], actor=str(m.author or ""), url=link("request_detail", m.request_id),
             icon="bi-chat-left-text",
         )  # fmt: skip
 

@@ -522,6 +522,38 @@ def delivery_mark_done(*, actor: Any, delivery: ResearchDelivery, note: str = ""
     return locked
 
 
+@transaction.atomic
+def delivery_retry(*, actor: Any, delivery: ResearchDelivery) -> ResearchDelivery:
+    """Send a failed e-mail / WeCom / SMS delivery again (after the automatic retries gave up or
+    while they are still pending): the gateway attempt series restarts now."""
+    from branchcare.core.models import NotificationDelivery
+
+    locked = D.objects.select_for_update(of=("self",)).select_related("item__source").get(pk=delivery.pk)
+    if locked.channel not in EXTERNAL_CHANNELS or locked.status != D.Status.FAILED:
+        raise DomainError(_("只有发送失败的电子邮件、企业微信或短信可以重新发送。"), code="invalid_state")
+    today = timezone.localdate()
+    if not locked.item.source.is_valid_on(today):
+        raise DomainError(
+            _("%(r)s，不得向客户提供其研究成果（证券投资顾问业务暂行规定第十七条）。")
+            % {"r": locked.item.source.invalid_reason(today)},
+            field="item",
+        )
+    ids = list(
+        NotificationDelivery.objects.filter(notification_id=locked.notification_id).values_list(
+            "pk", flat=True
+        )
+    )
+    if not ids:
+        raise DomainError(_("找不到该交付的发送记录。"), code="invalid_state")
+    NotificationDelivery.objects.filter(pk__in=ids).update(
+        status=NotificationDelivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
+    audit_log(actor=actor, action="research.delivery.retry", obj=locked, branch_id=locked.branch_id,
+              changes={"failure_reason": [locked.failure_reason, None]})  # fmt: skip
+    transaction.on_commit(lambda: core_notify._enqueue(ids))
+    return locked
+
+
 # --- channel adapters (through core.notify: recorded, retried, never silently lost) ------------------------
 
 

@@ -23,5 +23,6 @@ urlpatterns = [
     path("pushes/<int:pk>/", views.push_detail, name="push_detail"),
     path("tasks/", views.my_tasks, name="my_tasks"),
     path("deliveries/<int:pk>/done/", views.delivery_done, name="delivery_done"),
+    path("deliveries/<int:pk>/retry/", views.delivery_retry, name="delivery_retry"),
     path("clients/<int:client_id>/", views.client_feed, name="client_feed"),
 ]

@@ -410,8 +410,26 @@ def push_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "deliveries": deliveries,
             "counts": svc.push_refresh_counts(push),
             "running": push.status in ("queued", "running"),
+            "can_retry": sel.can_push(request.user),
         },  # fmt: skip
     )
+
+
+@login_required
+@require_any(*sel.PUSH_CAPS)
+@require_POST
+def delivery_retry(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Send a failed gateway delivery of a push the viewer may see again."""
+    delivery = ResearchDelivery.objects.filter(pk=pk, push__isnull=False).first()
+    if delivery is None or delivery.push_id is None:
+        raise Http404
+    push = sel.push_get_for(viewer=request.user, pk=delivery.push_id)
+    try:
+        svc.delivery_retry(actor=request.user, delivery=delivery)
+        messages.success(request, _("已重新发送。"))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("research:push_detail", push.pk)
 
 
 @login_required

@@ -363,3 +363,22 @@ def test_plan_generation_query_count_does_not_grow_with_the_book(world, django_a
     _book(world, 30)
     with django_assert_max_num_queries(30):
         plan_generate(branch=world.b1, date=TODAY)
+
+
+def test_migration_backfills_last_contact_from_visits(world):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("branchcare.clients.migrations.0004_client_last_contact_at_and_more")
+    m1 = world["manager1"]
+    older = timezone.make_aware(dt.datetime(2026, 11, 2, 10))
+    newer = timezone.make_aware(dt.datetime(2026, 11, 20, 15))
+    for at in (older, newer):
+        Visit.objects.create(branch=world.b1, manager=m1, client=world.client_m1, at=at, topic="t")
+    Client.objects.update(last_contact_at=None)
+
+    migration.backfill_last_contact(apps, None)
+
+    assert Client.objects.get(pk=world.client_m1.pk).last_contact_at == newer
+    assert Client.objects.get(pk=world.client_m2.pk).last_contact_at is None  # never visited

@@ -142,6 +142,13 @@ def test_client_panel_and_timeline(objs, world, login):
         .content.decode()
     )
     assert "签约高端服务" in timeline and "高端客户请求" in timeline
+    # the client's manager sees the events (no internal notes, no links into the desk)
+    timeline = (
+        login("manager1")
+        .get(reverse("clients:timeline", args=[world.client_m1.pk]) + "?window=all")
+        .content.decode()
+    )
+    assert "高端客户请求" in timeline and "/premium/" not in timeline and "分红预期" not in timeline
     # a client without enrolment shows the panel only to the director (with the enrol button)
     page = login("director").get(reverse("clients:detail", args=[world.client_m2.pk])).content.decode()
     assert "办理签约" in page

@@ -1,10 +1,13 @@
-"""推荐绩效 hooks: the analyst's card on the 工作台."""
+"""推荐绩效 hooks: the analyst's card on the 工作台, and computing a recommendation's (pending) outcome as
+soon as the research platform announces its publication."""
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from branchcare.core import events
 from branchcare.core.workbench import WorkbenchCard, register
 from branchcare.org.capabilities import Cap
 
@@ -39,3 +42,18 @@ def analyst_card(user) -> list[WorkbenchCard]:
 
 
 register("research_performance", analyst_card)
+
+
+def on_item_published(*, item_id: int, **_payload) -> None:
+    """``research.item_published``: create the outcome row (pending until closes after publication
+    arrive) once the publishing transaction has committed."""
+
+    def run() -> None:
+        from .tasks import refresh_items_task
+
+        refresh_items_task([item_id])
+
+    transaction.on_commit(run)
+
+
+events.subscribe("research.item_published", on_item_published)

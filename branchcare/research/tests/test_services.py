@@ -351,6 +351,38 @@ def test_channel_failure_is_recorded_and_retried(rworld, world, settings, django
     assert nd.status == "pending" and nd.attempts == 1 and nd.next_attempt_at  # will be retried
 
 
+def test_failed_delivery_can_be_sent_again(
+    rworld, world, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    settings.BRANCHCARE = {**settings.BRANCHCARE, "WEBHOOK_URL": ""}
+    with django_capture_on_commit_callbacks(execute=True):
+        d = svc.delivery_record(
+            actor=world["manager1"], item=rworld.rec, client=world.client_m1, channel="email"
+        )
+    d.refresh_from_db()
+    assert d.status == "failed"
+
+    class Resp:
+        status = 200
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            return False
+
+    monkeypatch.setattr(
+        "branchcare.research.services.urllib.request.urlopen", lambda request, timeout=10: Resp()
+    )
+    settings.BRANCHCARE = {**settings.BRANCHCARE, "WEBHOOK_URL": "http://gateway.invalid/hook"}
+    with django_capture_on_commit_callbacks(execute=True):
+        svc.delivery_retry(actor=world["manager1"], delivery=d)
+    d.refresh_from_db()
+    assert d.status == "sent" and not d.failure_reason
+    with pytest.raises(DomainError):
+        svc.delivery_retry(actor=world["manager1"], delivery=d)  # only failed ones
+
+
 def test_channel_success(rworld, world, settings, django_capture_on_commit_callbacks, monkeypatch):
     sent = []
 

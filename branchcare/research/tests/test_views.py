@@ -38,6 +38,8 @@ MATRIX = {
     "pushes": expect({"director", "manager1", "manager2", "consultant1", "broker1", "compliance1"} | B2),
     "push_new": expect({"director", "manager1", "manager2", "consultant1", "broker1"}, not_found=B2),
     "push_detail": expect({"director", "consultant1", "compliance1"}, not_found={"manager1", "manager2", "broker1"} | B2),
+    "delivery_retry": expect({"director", "consultant1"}, not_found={"manager1", "manager2", "broker1"} | B2,
+                             ok_code=302),
     "my_tasks": expect({"director", "manager1", "manager2", "broker1"} | B2),
     "delivery_done": expect({"director", "manager1"}, not_found={"manager2", "broker1"} | B2, ok_code=302),
     "client_feed": expect({"director", "manager1", "consultant1", "compliance1"},
@@ -49,6 +51,7 @@ CASES = [(role, key, code) for key, row in MATRIX.items() for role, code in row.
 @pytest.fixture
 def objs(rworld, world, settings, tmp_path, django_capture_on_commit_callbacks):
     settings.MEDIA_ROOT = str(tmp_path)
+    settings.BRANCHCARE = {**settings.BRANCHCARE, "WEBHOOK_URL": ""}  # the SMS delivery fails
     att_pub = ResearchAttachment(
         item=rworld.rec, original_name="r.pdf", size=9, content_type="application/pdf"
     )
@@ -59,9 +62,12 @@ def objs(rworld, world, settings, tmp_path, django_capture_on_commit_callbacks):
     att_draft.file.save("d.pdf", ContentFile(b"%PDF-1.4 x"), save=True)
     with django_capture_on_commit_callbacks(execute=True):
         push = svc.push_create(actor=world["consultant1"], item=rworld.published,
-                               audience={"kind": "manager", "manager": world["manager1"].pk}, channels=["in_person"])  # fmt: skip
-    task = ResearchDelivery.objects.get(push=push)
-    return {"att_pub": att_pub, "att_draft": att_draft, "push": push, "task": task}
+                               audience={"kind": "manager", "manager": world["manager1"].pk},
+                               channels=["in_person", "sms"])  # fmt: skip
+    task = ResearchDelivery.objects.get(push=push, channel="in_person")
+    failed = ResearchDelivery.objects.get(push=push, channel="sms")
+    assert failed.status == "failed"
+    return {"att_pub": att_pub, "att_draft": att_draft, "push": push, "task": task, "failed": failed}
 
 
 def _request(key, rworld, world, objs):
@@ -88,6 +94,7 @@ def _request(key, rworld, world, objs):
         "push_new": ("get", r("research:push_new") + f"?item={rworld.rec.pk}", None),
         "push_detail": ("get", r("research:push_detail", args=[objs["push"].pk]), None),
         "my_tasks": ("get", r("research:my_tasks"), None),
+        "delivery_retry": ("post", r("research:delivery_retry", args=[objs["failed"].pk]), {}),
         "delivery_done": ("post", r("research:delivery_done", args=[objs["task"].pk]), {}),
         "client_feed": ("get", r("research:client_feed", args=[world.client_m1.pk]), None),
     }[key]

@@ -201,3 +201,13 @@ def test_tasks_run_the_incremental_refresh(world):
     assert tasks.refresh_outcomes_task.call_local(changed, world["director"].pk) == 1
     assert tasks.refresh_items_task.call_local([item.pk]) == 0
     assert RecommendationOutcome.objects.get(item=item).return_5 is not None
+
+
+def test_publication_event_creates_the_pending_outcome(world, django_capture_on_commit_callbacks):
+    from branchcare.core import events
+
+    sec = security()
+    item = recommendation(src=source(), sec=sec)
+    with django_capture_on_commit_callbacks(execute=True):
+        events.publish("research.item_published", item_id=item.pk)
+    assert RecommendationOutcome.objects.get(item=item).status == "pending"
