@@ -125,6 +125,11 @@ STANDARD_ROLES: dict[str, tuple[str, str, list[str]]] = {
             Cap.COMPLIANCE_REVIEW,
         ],
     ),
+    "supervisor": (
+        "总部督导",
+        Scope.COMPANY,
+        [Cap.CLIENTS_VIEW, Cap.STAFF_VIEW, Cap.AUDIT_VIEW, Cap.SUPERVISE],
+    ),
     "admin": (
         "系统管理员",
         Scope.COMPANY,

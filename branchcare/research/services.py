@@ -538,10 +538,11 @@ def delivery_retry(*, actor: Any, delivery: ResearchDelivery) -> ResearchDeliver
             % {"r": locked.item.source.invalid_reason(today)},
             field="item",
         )
+    notification_id = locked.notification_id
+    if notification_id is None:
+        raise DomainError(_("找不到该交付的发送记录。"), code="invalid_state")
     ids = list(
-        NotificationDelivery.objects.filter(notification_id=locked.notification_id).values_list(
-            "pk", flat=True
-        )
+        NotificationDelivery.objects.filter(notification_id=notification_id).values_list("pk", flat=True)
     )
     if not ids:
         raise DomainError(_("找不到该交付的发送记录。"), code="invalid_state")

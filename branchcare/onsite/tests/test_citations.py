@@ -144,7 +144,8 @@ def test_advice_form_refusal_keeps_the_ticked_items(cite, login):
             "risk_warning": svc.RISK_WARNING_DEFAULT, "citations": [cite.good.pk, cite.outdated.pk],
         },
     ).content.decode()  # fmt: skip
-    assert "合同已于" in body and f'value="{cite.good.pk}"' in body
+    assert "合同已于" in body, body[body.find("advice-error") - 50 : body.find("advice-error") + 300]
+    assert f'value="{cite.good.pk}"' in body
     assert not Advice.objects.exists()
 
 

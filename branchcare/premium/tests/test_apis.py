@@ -173,3 +173,10 @@ def test_api_list_query_counts(objs, world, django_assert_max_num_queries):
         api = api_client(world[user])
         with django_assert_max_num_queries(12):
             assert api.get(url).status_code == 200, url
+
+
+def test_openapi_schema_lists_premium_routes(world):
+    schema = api_client(world["director"]).get("/api/schema/?format=json").json()
+    for route in ("/api/v1/premium/enrolments/", "/api/v1/premium/requests/{pk}/transitions/{name}/",
+                  "/api/v1/premium/research-questions/", "/api/v1/premium/briefings/", "/api/v1/premium/rates/"):  # fmt: skip
+        assert route in schema["paths"], route

@@ -392,3 +392,31 @@ def test_answered_request_does_not_escalate_on_first_response(world, premium):
     svc.request_start(actor=world["broker1"], req=req, now=t0 + dt.timedelta(minutes=10))
     assert svc.requests_escalate(now=t0 + dt.timedelta(hours=5)) == 0
     assert svc.requests_escalate(now=t0 + dt.timedelta(hours=24, minutes=1)) == 1  # resolution missed
+
+
+def test_periodic_escalation_task_runs_the_service(world, premium):
+    from branchcare.premium import tasks
+
+    t0 = timezone.now() - dt.timedelta(hours=2)
+    req = svc.request_create(
+        actor=world["broker1"],
+        client=world.client_m1,
+        channel="phone",
+        subject="s",
+        body="b",
+        received_at=t0,
+        now=t0,
+    )
+    result = tasks.escalate_premium_requests()
+    assert (result.get() if hasattr(result, "get") else result) == 1
+    req.refresh_from_db()
+    assert req.escalation_level == 2
+
+
+def test_morning_briefings_only_on_trading_days(world, premium, monkeypatch):
+    from branchcare.premium import tasks
+
+    monkeypatch.setattr(tasks, "is_trading_day", lambda day: False)
+    assert tasks.generate_morning_briefings() == 0
+    monkeypatch.setattr(tasks, "is_trading_day", lambda day: True)
+    assert tasks.generate_morning_briefings() == 2  # broker1 and the B002 broker have premium clients

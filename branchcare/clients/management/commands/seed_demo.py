@@ -95,6 +95,7 @@ ACCOUNTS: tuple[AccountSpec, ...] = (
     AccountSpec("compliance1", "郑伟", "compliance", "B001", practice_no="S0570117090004"),
     AccountSpec("b2director", "冯志刚", "director", "B002", practice_no="S0570109040016"),
     AccountSpec("b2manager1", "钱敏", "manager", "B002", "财富管理一组", "S0570119100038"),
+    AccountSpec("hq1", "何卫东", "supervisor", "B001", practice_no="S0570110050021"),
 )
 
 # Clients every demo and the browser tests rely on: (branch, sequence number, name, owner).
