@@ -10,6 +10,7 @@ from typing import Any
 
 from branchcare.org.models import Branch
 
+from .models import Scorecard
 from .services import DEFAULT_SCORECARDS, earliest_effective, rollup_recompute, scorecard_save
 
 
@@ -21,7 +22,14 @@ def seed_demo(*, users: dict[str, Any], today: dt.date, seed: int) -> dict[str, 
         rows += rollup_recompute(branch=branch, first=first, last=last)
     director = users.get("director")
     versions = 0
-    if director is not None and director.branch_id:
+    effective_from = earliest_effective(today)
+    if (
+        director is not None
+        and director.branch_id
+        and not Scorecard.objects.filter(
+            branch_id=director.branch_id, role="manager", effective_from=effective_from
+        ).exists()
+    ):
         items = [
             {"measure": code, "weight": weight, "target": target, "threshold": threshold}
             for code, weight, target, threshold in DEFAULT_SCORECARDS["manager"]
@@ -38,7 +46,7 @@ def seed_demo(*, users: dict[str, Any], today: dt.date, seed: int) -> dict[str, 
             role="manager",
             items=items,
             note="下月起提高客户覆盖率权重",
-            effective_from=earliest_effective(today),
+            effective_from=effective_from,
             today=today,
         )
         versions = 1

@@ -407,8 +407,7 @@ def test_periodic_escalation_task_runs_the_service(world, premium):
         received_at=t0,
         now=t0,
     )
-    result = tasks.escalate_premium_requests()
-    assert (result.get() if hasattr(result, "get") else result) == 1
+    tasks.escalate_premium_requests()  # immediate mode in tests; periodic results are not kept
     req.refresh_from_db()
     assert req.escalation_level == 2
 
