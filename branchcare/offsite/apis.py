@@ -17,7 +17,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from branchcare.api.pagination import StandardPagination
-from branchcare.api.schema import error_responses, list_error_responses
+from branchcare.api.schema import error_responses, id_parameter, list_error_responses
 from branchcare.api.typing import AuthedRequest
 from branchcare.core.errors import DomainError
 from branchcare.org.capabilities import Cap
@@ -30,7 +30,8 @@ from . import services_visits as visits
 from .models import CallRecord, Campaign, CampaignTarget, Inquiry, ReturnVisit, ReturnVisitRule
 
 STEP_NAMES = ["assign", "start", "resolve", "reopen", "close", "cancel"]
-PK = OpenApiParameter("pk", int, OpenApiParameter.PATH, description="编号")
+# The URL kwarg is ``pk``; the schema calls it ``id`` (SCHEMA_COERCE_PATH_PK), so document ``id``.
+PK = id_parameter("编号")
 
 
 def _run(fn, *args, **kwargs):
@@ -569,6 +570,8 @@ class RuleListView(Base):
     caps = (Cap.ORG_CONFIGURE, Cap.COMPLIANCE_REVIEW, Cap.SUPERVISE, Cap.OFFSITE_HANDLE)
     serializer_class = RuleSerializer
     queryset = ReturnVisitRule.objects.none()
+    # A branch has one rule per kind (a handful): a plain list, not paginated.
+    pagination_class = None
 
     @extend_schema(
         summary="回访规则",

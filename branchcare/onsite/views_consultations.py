@@ -364,7 +364,7 @@ def consultation_cite_row(request: AuthedRequest, pk: int) -> HttpResponse:
     try:
         item = svc.citable_items_for(actor=request.user, ids=[request.GET.get("item")])[0]
     except DomainError as exc:
-        return render(request, "onsite/consultations/_cite_row.html", {"o": order, "error": exc.message})
+        return render(request, "onsite/consultations/_cite_row.html", {"o": order, "row_error": exc.message})
     row = {
         "id": item.pk,
         "title": item.title,

@@ -52,6 +52,12 @@ NAVIGATION: list[tuple[Any, list[tuple[Any, str, Any, str]]]] = [
             (_("研究成果"), "research:items", RESEARCH_READ, "bi-journal-richtext"),
             (_("合规审核"), "research:review_queue", Cap.RESEARCH_REVIEW, "bi-shield-check"),
             (_("研究推送"), "research:pushes", RESEARCH_PUSH, "bi-send"),
+            (
+                _("待当面交付"),
+                "research:my_tasks",
+                (Cap.ONSITE_SERVE, Cap.PREMIUM_SERVE, Cap.SUPERVISE),
+                "bi-person-video2",
+            ),
             (_("推荐绩效"), "research_performance:league", RESEARCH_READ, "bi-graph-up-arrow"),
             (
                 _("研究来源"),

@@ -23,7 +23,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from branchcare.api.pagination import CappedCountPagination
-from branchcare.api.schema import error_responses, list_error_responses
+from branchcare.api.schema import error_responses, id_parameter, list_error_responses
 from branchcare.api.typing import AuthedRequest
 from branchcare.clients.selectors import client_base_qs
 from branchcare.core.errors import DomainError
@@ -45,7 +45,7 @@ from .models import (
 )
 
 TAGS = ["高端服务"]
-ID = OpenApiParameter("pk", int, OpenApiParameter.PATH, description="编号")
+ID = id_parameter("编号")
 STEP_NAMES = ["start", "resolve", "reopen", "close"]
 
 

@@ -20,7 +20,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from branchcare.api.pagination import CappedCountPagination
-from branchcare.api.schema import error_responses, list_error_responses
+from branchcare.api.schema import error_responses, id_parameter, list_error_responses
 from branchcare.api.typing import AuthedRequest
 from branchcare.clients.models import Client
 from branchcare.core.errors import DomainError
@@ -36,7 +36,8 @@ from .workflows import MANUAL_STEPS, PROSPECT, is_owner_role
 
 TAGS_P = ["潜在客户"]
 TAGS_PARTNER = ["合作伙伴"]
-PK = OpenApiParameter("pk", int, OpenApiParameter.PATH, description="编号")
+# The URL kwarg is ``pk``; the schema calls it ``id`` (SCHEMA_COERCE_PATH_PK), so document ``id``.
+PK = id_parameter("编号")
 
 
 class CanUseProspects(BasePermission):
@@ -86,8 +87,10 @@ class ProspectSerializer(serializers.ModelSerializer):
     """Phone and ID number are masked unless the caller may see personal data."""
 
     owner = ProspectStaffRefSerializer(read_only=True, allow_null=True)
-    partner_name = serializers.CharField(source="partner.name", read_only=True, default=None)
-    client_no = serializers.CharField(source="client.client_no", read_only=True, default=None)
+    partner_name = serializers.CharField(source="partner.name", read_only=True, allow_null=True, default=None)
+    client_no = serializers.CharField(
+        source="client.client_no", read_only=True, allow_null=True, default=None
+    )
     phone = serializers.SerializerMethodField()
     id_number = serializers.SerializerMethodField()
     stage = serializers.CharField(read_only=True, help_text=" / ".join(Prospect.Stage.values))
@@ -409,6 +412,8 @@ class ProspectFollowUpView(GenericAPIView):
     serializer_class = ProspectFollowUpSerializer
     queryset = ProspectFollowUp.objects.none()
     parser_classes = [JSONParser]
+    # The latest 200 follow-ups as a plain list (not paginated).
+    pagination_class = None
 
     @extend_schema(summary="跟进记录", tags=TAGS_P, parameters=[PK],
                    responses={200: ProspectFollowUpSerializer(many=True), **error_responses(401, 403, 404)})  # fmt: skip

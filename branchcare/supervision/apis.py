@@ -30,7 +30,7 @@ from .selectors import assessed_roles, branch_for, is_company_view, scorecard_ta
 # --- serializers ----------------------------------------------------------------------------------------------
 
 
-class ScorecardItemSerializer(serializers.Serializer):
+class SupervisionScorecardItemSerializer(serializers.Serializer):
     measure = serializers.CharField(help_text="指标代码")
     label = serializers.CharField(help_text="指标名称")  # type: ignore[assignment]
     unit = serializers.CharField(help_text="单位（% / 次 / 小时 / 分 …）")
@@ -40,7 +40,7 @@ class ScorecardItemSerializer(serializers.Serializer):
     threshold = serializers.FloatField(help_text="底线值（0 分）")
 
 
-class FigureSerializer(serializers.Serializer):
+class SupervisionFigureSerializer(serializers.Serializer):
     measure = serializers.CharField()
     value = serializers.FloatField(allow_null=True, help_text="期间值（无数据时为 null）")
     numerator = serializers.FloatField()
@@ -48,16 +48,16 @@ class FigureSerializer(serializers.Serializer):
     score = serializers.FloatField(allow_null=True, help_text="该指标得分 0–100")
 
 
-class ScoreLineSerializer(serializers.Serializer):
+class SupervisionScoreLineSerializer(serializers.Serializer):
     level = serializers.ChoiceField(choices=["person", "team", "branch"])
     label = serializers.CharField()  # type: ignore[assignment]
     employee_id = serializers.IntegerField(allow_null=True)
     team_id = serializers.IntegerField(allow_null=True)
     total = serializers.FloatField(allow_null=True, help_text="综合得分（有数据指标的加权平均）")
-    figures = FigureSerializer(many=True)
+    figures = SupervisionFigureSerializer(many=True)
 
 
-class ScorecardSerializer(serializers.Serializer):
+class SupervisionScorecardSerializer(serializers.Serializer):
     branch = BranchBriefSerializer()
     role = serializers.CharField()
     period = serializers.CharField(help_text="week / month / quarter")
@@ -66,18 +66,18 @@ class ScorecardSerializer(serializers.Serializer):
     version_effective_from = serializers.DateField(
         allow_null=True, help_text="所用方案的生效日期；null = 系统默认"
     )
-    items = ScorecardItemSerializer(many=True)
-    lines = ScoreLineSerializer(many=True)
+    items = SupervisionScorecardItemSerializer(many=True)
+    lines = SupervisionScoreLineSerializer(many=True)
 
 
-class CounterSerializer(serializers.Serializer):
+class SupervisionCounterSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]
     column = serializers.ChoiceField(choices=["due", "done", "overdue"])
     count = serializers.IntegerField()
 
 
-class PersonSerializer(serializers.Serializer):
+class SupervisionPersonSerializer(serializers.Serializer):
     employee_id = serializers.IntegerField()
     name = serializers.CharField()
     due = serializers.IntegerField()
@@ -85,32 +85,32 @@ class PersonSerializer(serializers.Serializer):
     overdue = serializers.IntegerField()
     uncovered_clients = serializers.IntegerField(help_text="超过层级联系间隔未联系的客户（按最近一次汇总）")
     expired_assessments = serializers.IntegerField(help_text="风险测评过期或缺失的客户")
-    counters = CounterSerializer(many=True)
+    counters = SupervisionCounterSerializer(many=True)
 
 
-class BranchDashSerializer(serializers.Serializer):
+class SupervisionBranchDashSerializer(serializers.Serializer):
     branch = BranchBriefSerializer()
     due = serializers.IntegerField()
     done = serializers.IntegerField()
     overdue = serializers.IntegerField()
     uncovered_clients = serializers.IntegerField()
     expired_assessments = serializers.IntegerField()
-    people = PersonSerializer(many=True)
+    people = SupervisionPersonSerializer(many=True)
 
 
-class BreachSerializer(serializers.Serializer):
+class SupervisionBreachSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]
     count = serializers.IntegerField()
 
 
-class DashboardSerializer(serializers.Serializer):
+class SupervisionDashboardSerializer(serializers.Serializer):
     as_of = serializers.DateTimeField()
-    branches = BranchDashSerializer(many=True)
-    sla_breaches = BreachSerializer(many=True)
+    branches = SupervisionBranchDashSerializer(many=True)
+    sla_breaches = SupervisionBreachSerializer(many=True)
 
 
-class CheckSerializer(serializers.Serializer):
+class SupervisionCheckSerializer(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]
     rule = serializers.CharField()
@@ -118,7 +118,7 @@ class CheckSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
-class CheckRecordSerializer(serializers.Serializer):
+class SupervisionCheckRecordSerializer(serializers.Serializer):
     at = serializers.CharField(allow_null=True)
     title = serializers.CharField()  # type: ignore[assignment]
     detail = serializers.CharField()
@@ -126,8 +126,8 @@ class CheckRecordSerializer(serializers.Serializer):
     url = serializers.CharField()
 
 
-class CheckDetailSerializer(CheckSerializer):
-    records = CheckRecordSerializer(many=True, help_text="最多 500 条")
+class SupervisionCheckDetailSerializer(SupervisionCheckSerializer):
+    records = SupervisionCheckRecordSerializer(many=True, help_text="最多 500 条")
 
 
 # --- views ---------------------------------------------------------------------------------------------------
@@ -147,7 +147,7 @@ class ScorecardView(APIView):
             OpenApiParameter("period", str, enum=list(KINDS), description="考核期间类型，默认 month"),
             OpenApiParameter("date", str, description="期间内任一日期 YYYY-MM-DD，默认今天"),
         ],
-        responses={200: ScorecardSerializer, **error_responses(401, 403, 404)},
+        responses={200: SupervisionScorecardSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request: AuthedRequest) -> Response:
         params = clean_query_params(request.query_params, int_params=["branch"])
@@ -202,7 +202,7 @@ class ScorecardView(APIView):
             ],
             "lines": lines,
         }
-        return Response(ScorecardSerializer(data).data)
+        return Response(SupervisionScorecardSerializer(data).data)
 
 
 class DashboardView(APIView):
@@ -218,7 +218,7 @@ class DashboardView(APIView):
                 "branch", int, description="营业部 id；公司级权限不传时返回全部营业部，否则为本人所在营业部"
             )
         ],
-        responses={200: DashboardSerializer, **error_responses(401, 403, 404)},
+        responses={200: SupervisionDashboardSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request: AuthedRequest) -> Response:
         params = clean_query_params(request.query_params, int_params=["branch"])
@@ -269,7 +269,7 @@ class DashboardView(APIView):
                 for s, c, n in live.sla_from(dash)
             ],
         }
-        return Response(DashboardSerializer(data).data)
+        return Response(SupervisionDashboardSerializer(data).data)
 
 
 def _check_ids(request: AuthedRequest) -> list[int]:
@@ -294,12 +294,12 @@ class ComplianceChecksView(APIView):
         operation_id="supervision_compliance_checks_list",
         summary="合规检查：各检查项及其数量（本人负责的营业部）",
         tags=["supervision"],
-        responses={200: CheckSerializer(many=True), **error_responses(401, 403)},
+        responses={200: SupervisionCheckSerializer(many=True), **error_responses(401, 403)},
     )
     def get(self, request: AuthedRequest) -> Response:
         ids, now = _check_ids(request), timezone.now()
         return Response(
-            CheckSerializer(
+            SupervisionCheckSerializer(
                 [_check_data(c, c.query(ids, now).count()) for c in comp.checks()], many=True
             ).data
         )
@@ -313,7 +313,12 @@ class ComplianceCheckDetailView(APIView):
         operation_id="supervision_compliance_check_retrieve",
         summary="合规检查：一个检查项的记录清单（最多 500 条）",
         tags=["supervision"],
-        responses={200: CheckDetailSerializer, **error_responses(401, 403, 404)},
+        parameters=[
+            OpenApiParameter(
+                "code", str, OpenApiParameter.PATH, description="检查项代码（见合规检查列表的 code）"
+            )
+        ],
+        responses={200: SupervisionCheckDetailSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request: AuthedRequest, code: str) -> Response:
         check = comp.check_get(code)
@@ -325,7 +330,9 @@ class ComplianceCheckDetailView(APIView):
                 {"at": r.at.isoformat() if r.at else None, "title": r.title, "detail": r.detail,
                  "person": r.person, "url": r.url}
             )  # fmt: skip
-        return Response(CheckDetailSerializer({**_check_data(check, qs.count()), "records": records}).data)
+        return Response(
+            SupervisionCheckDetailSerializer({**_check_data(check, qs.count()), "records": records}).data
+        )
 
 
 urlpatterns = [
@@ -333,7 +340,8 @@ urlpatterns = [
     path("supervision/dashboard/", DashboardView.as_view(), name="api-supervision-dashboard"),
     path("supervision/compliance/checks/", ComplianceChecksView.as_view(), name="api-supervision-checks"),
     path(
-        "supervision/compliance/checks/<slug:code>/",
+        # Any segment reaches the view, so that an unknown code answers a JSON 404 (not the HTML page).
+        "supervision/compliance/checks/<str:code>/",
         ComplianceCheckDetailView.as_view(),
         name="api-supervision-check",
     ),

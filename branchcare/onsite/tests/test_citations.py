@@ -145,7 +145,9 @@ def test_advice_form_refusal_keeps_the_ticked_items(cite, login):
         },
     ).content.decode()  # fmt: skip
     assert "合同已于" in body, body[body.find("advice-error") - 50 : body.find("advice-error") + 300]
-    assert f'value="{cite.good.pk}"' in body
+    assert f'value="{cite.good.pk}"' in body, body[
+        body.find("cite-selected") - 20 : body.find("cite-selected") + 600
+    ]
     assert not Advice.objects.exists()
 
 

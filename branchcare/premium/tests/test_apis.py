@@ -177,6 +177,6 @@ def test_api_list_query_counts(objs, world, django_assert_max_num_queries):
 
 def test_openapi_schema_lists_premium_routes(world):
     schema = api_client(world["director"]).get("/api/schema/?format=json").json()
-    for route in ("/api/v1/premium/enrolments/", "/api/v1/premium/requests/{pk}/transitions/{name}/",
+    for route in ("/api/v1/premium/enrolments/", "/api/v1/premium/requests/{id}/transitions/{name}/",
                   "/api/v1/premium/research-questions/", "/api/v1/premium/briefings/", "/api/v1/premium/rates/"):  # fmt: skip
         assert route in schema["paths"], route

@@ -45,7 +45,7 @@ register("research_performance", analyst_card)
 
 
 def on_item_published(*, item_id: int, **_payload) -> None:
-    """``research.item_published``: create the outcome row (pending until closes after publication
+    """``research.published``: create the outcome row (pending until closes after publication
     arrive) once the publishing transaction has committed."""
 
     def run() -> None:
@@ -56,4 +56,4 @@ def on_item_published(*, item_id: int, **_payload) -> None:
     transaction.on_commit(run)
 
 
-events.subscribe("research.item_published", on_item_published)
+events.subscribe("research.published", on_item_published)

@@ -209,5 +209,5 @@ def test_publication_event_creates_the_pending_outcome(world, django_capture_on_
     sec = security()
     item = recommendation(src=source(), sec=sec)
     with django_capture_on_commit_callbacks(execute=True):
-        events.publish("research.item_published", item_id=item.pk)
+        events.publish("research.published", item_id=item.pk, actor=None)
     assert RecommendationOutcome.objects.get(item=item).status == "pending"
