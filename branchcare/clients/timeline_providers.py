@@ -17,6 +17,12 @@ ACTION_TITLES = {
     "client.import": (_("导入更新客户资料"), "bi-upload"),
     "holdings.replace": (_("更新持仓"), "bi-briefcase"),
     "holdings.import": (_("导入持仓"), "bi-upload"),
+    "client.commission_rate": (_("调整佣金率"), "bi-percent"),
+    "premium.client_enrolled": (_("签约高端服务"), "bi-gem"),
+    "premium.client_downgraded": (_("高端服务降级"), "bi-gem"),
+    "premium.client_exited": (_("退出高端服务"), "bi-gem"),
+    "supervision.client_history_view": (_("查阅服务记录"), "bi-eye"),
+    "supervision.client_history_export": (_("导出服务记录"), "bi-download"),
 }
 EXTRA_LABELS = {"holdings": _("持仓"), "as_of": _("日期"), "source": _("来源")}
 

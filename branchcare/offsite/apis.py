@@ -209,6 +209,10 @@ class CallEndSerializer(serializers.Serializer):
 
 class RuleSerializer(serializers.ModelSerializer):
     kind = serializers.CharField(read_only=True, help_text=" / ".join(ReturnVisitRule.Kind.values))
+    # A list of question texts (the pages key answers by question text): not any JSON value.
+    questions = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, max_length=50, help_text="问卷题目"
+    )
 
     class Meta:
         model = ReturnVisitRule

@@ -4,7 +4,9 @@ How a manager's N clients are chosen (N = ``visits_per_day`` of the branch's ser
 --------------------------------------------------------------------------------------------------
 Each active client of the manager's own book gets
 
-* its **last contact**: the latest ``Visit.at``, else the account's ``opened_on`` (else ``created_at``);
+* its **last contact**: the stored ``Client.last_contact_at`` (kept by ``visit_record`` and, for other
+  apps' contacts, ``clients.services.clients_touch``; backfilled from the visits by the clients
+  migration), else the account's ``opened_on`` (else ``created_at``);
 * its **last attention**: the later of the last contact and the last plan it was on (an item that was
   planned or done; a swapped-out item does not count, so a client the manager swapped away comes back
   soon);
@@ -31,9 +33,12 @@ planned but not visited does not hold the top of the list day after day and star
 the oldest attention always comes next, nobody is starved either: with N per day, every client of a book
 is planned within ``ceil(book / N)`` trading days (the plan tests simulate that).
 
-Plans are made per branch with a fixed number of queries (clients, last contacts, last plans, each
-signal), whatever the size of the books, and are never regenerated: the unique ``(manager, date)`` of a
-plan makes a second run a no-op.
+The ranking runs in the database: one query computes these keys for every client of the branch's books
+(the last plan as an aggregate over a join, the registered signals' clients passed as one array
+parameter per signal count) and keeps the first N of each book with a window function; Python only
+re-derives the keys of those few to write the reasons. Plans are made per branch with a fixed number of
+queries (book sizes, each signal, the ranking), whatever the size of the books, and are never
+regenerated: the unique ``(manager, date)`` of a plan makes a second run a no-op.
 
 Patrol plans give each manager ``patrols_per_day`` rounds over the branch's rooms: managers start at
 different rooms and each trading day moves every start on by the number of rounds, so the rooms are

@@ -83,6 +83,12 @@ NAVIGATION: list[tuple[Any, list[tuple[Any, str, Any, str]]]] = [
             (_("高端服务台"), "premium:desk", PREMIUM_ANY, "bi-gem"),
             (_("每日简报"), "premium:briefing", Cap.PREMIUM_SERVE, "bi-newspaper"),
             (_("签约管理"), "premium:enrolments", PREMIUM_ANY, "bi-file-earmark-check"),
+            (
+                _("研究问题"),
+                "premium:questions",
+                (Cap.RESEARCH_WRITE, Cap.PREMIUM_SERVE, Cap.SUPERVISE),
+                "bi-question-circle",
+            ),
             (_("高端服务看板"), "premium:dashboard", Cap.SUPERVISE, "bi-bar-chart-line"),
         ],
     ),

@@ -12,6 +12,7 @@ An object outside the viewer's scope is a 404, exactly as if it did not exist.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,17 +81,18 @@ class ProspectFilters:
             return value if value in allowed else ""
 
         def number(name: str) -> int | None:
-            try:
-                return int(params.get(name) or "")
-            except ValueError:
-                return None
+            # Plain ASCII digits of a size an id can have: a huge number would overflow the database
+            # integer in a foreign-key lookup (500 instead of no match).
+            value = (params.get(name) or "").strip()
+            return int(value) if re.fullmatch(r"[0-9]{1,17}", value) else None
 
         return cls(
             view=pick("view", VIEWS) or default_view,
             stage=pick("stage", Prospect.Stage.values),
             source=pick("source", Prospect.Source.values),
             segment=pick("segment", Prospect.Segment.values),
-            q=(params.get("q") or "").strip()[:50],
+            # NUL characters are dropped: PostgreSQL refuses them in a string literal (500 instead of no match).
+            q=(params.get("q") or "").replace("\x00", "").strip()[:50],
             overdue=(params.get("overdue") or "").lower() in {"1", "true", "on", "yes"},
             partner=number("partner"),
             owner=number("owner"),

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -24,7 +25,7 @@ from branchcare.org.scope import branches_for
 
 from . import compliance as comp
 from . import live
-from .periods import KINDS, parse_date, period_for, pick
+from .periods import KINDS, parse_date_strict, period_for, pick
 from .selectors import assessed_roles, branch_for, is_company_view, scorecard_table, supervised_branches
 
 # --- serializers ----------------------------------------------------------------------------------------------
@@ -145,9 +146,9 @@ class ScorecardView(APIView):
             OpenApiParameter("branch", int, description="营业部 id；默认本人所在营业部"),
             OpenApiParameter("role", str, description="角色代码（manager / consultant …）"),
             OpenApiParameter("period", str, enum=list(KINDS), description="考核期间类型，默认 month"),
-            OpenApiParameter("date", str, description="期间内任一日期 YYYY-MM-DD，默认今天"),
+            OpenApiParameter("date", str, description="期间内任一日期 YYYY-MM-DD（1900–2999 年），默认今天；格式有误时 400"),
         ],
-        responses={200: SupervisionScorecardSerializer, **error_responses(401, 403, 404)},
+        responses={200: SupervisionScorecardSerializer, **error_responses(400, 401, 403, 404)},
     )
     def get(self, request: AuthedRequest) -> Response:
         params = clean_query_params(request.query_params, int_params=["branch"])
@@ -155,7 +156,15 @@ class ScorecardView(APIView):
         roles = dict(assessed_roles())
         role = pick(params.get("role"), roles, next(iter(roles)))
         kind = pick(params.get("period"), KINDS, "month")
-        period = period_for(kind, parse_date(params.get("date"), timezone.localdate()))
+        day = timezone.localdate()
+        if params.get("date"):
+            parsed = parse_date_strict(params["date"])
+            if parsed is None:
+                raise serializers.ValidationError(
+                    {"date": [_("日期格式应为 YYYY-MM-DD，且在 1900 年至 2999 年之间。")]}
+                )
+            day = parsed
+        period = period_for(kind, day)
         table = scorecard_table(branch=branch, role=role, period=period)
         lines = []
         for line in table.lines:

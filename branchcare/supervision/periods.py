@@ -67,11 +67,24 @@ def recent_periods(kind: str, day: dt.date, n: int) -> list[Period]:
     return periods
 
 
-def parse_date(value: str | None, default: dt.date) -> dt.date:
+# Dates outside this range are refused: period arithmetic (next/previous period, recent periods) near
+# ``date.min`` / ``date.max`` would overflow.
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(2999, 12, 31)
+
+
+def parse_date_strict(value: str | None) -> dt.date | None:
+    """``value`` (YYYY-MM-DD) as a date within ``MIN_DATE``–``MAX_DATE``; ``None`` when it is not one."""
     try:
-        return dt.date.fromisoformat(value) if value else default
+        day = dt.date.fromisoformat((value or "").strip())
     except ValueError:
-        return default
+        return None
+    return day if MIN_DATE <= day <= MAX_DATE else None
+
+
+def parse_date(value: str | None, default: dt.date) -> dt.date:
+    """``value`` as a date, or ``default`` when it is empty, malformed or out of range."""
+    return (parse_date_strict(value) if value else None) or default
 
 
 def pick(value: str | None, choices: Any, default: str) -> str:

@@ -240,6 +240,12 @@ BRANCHCARE: dict[str, Any] = {
     "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD", "BranchCare#2026"),
     # WeCom group robot / SMS gateway webhook for notifications (empty: channel disabled).
     "WEBHOOK_URL": os.environ.get("WEBHOOK_URL", ""),
+    # Largest research attachment / exchange-meeting material accepted (MB).
+    "RESEARCH_ATTACHMENT_MAX_MB": env_int("RESEARCH_ATTACHMENT_MAX_MB", 20),
+    "MEETING_MATERIAL_MAX_MB": env_int("MEETING_MATERIAL_MAX_MB", 20),
+    # How long service records (advice, deliveries, calls, complaints…) are kept; the compliance view
+    # lists records approaching the limit.
+    "SERVICE_RECORD_RETENTION_YEARS": env_int("SERVICE_RECORD_RETENTION_YEARS", 20),
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
