@@ -134,6 +134,16 @@ class Client(models.Model):
         on_delete=models.PROTECT,
         related_name="clients",
     )
+    # The dedicated broker of a premium client (set and cleared by the premium enrolment services);
+    # the broker sees and serves the client like its manager does.
+    broker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("专属经纪人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="premium_clients",
+    )
     seat = models.OneToOneField(
         "org.Seat",
         verbose_name=_("座位"),
@@ -160,6 +170,7 @@ class Client(models.Model):
         ordering = ["client_no"]
         constraints = [models.UniqueConstraint(fields=["branch", "client_no"], name="client_unique_no")]
         indexes = [
+            models.Index(fields=["broker", "branch"], name="client_broker_idx"),
             models.Index(fields=["branch", "name_initials"], name="client_initials_idx"),
             models.Index(fields=["branch", "name"], name="client_name_idx"),
             models.Index(fields=["branch", "phone_tail"], name="client_phone_tail_idx"),

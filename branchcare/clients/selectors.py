@@ -14,8 +14,8 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from branchcare.org.capabilities import Cap
-from branchcare.org.scope import scoped
+from branchcare.org.capabilities import Cap, Scope
+from branchcare.org.scope import scope_q
 
 from .models import Client, Holding, Price
 
@@ -107,7 +107,18 @@ def search_q(q: str) -> Q:
 
 
 def client_base_qs(*, viewer, capability: str = Cap.CLIENTS_VIEW) -> QuerySet[Client]:
-    return scoped(Client.objects.all(), viewer, capability)
+    """The clients ``viewer`` may reach with ``capability``: the role's data scope, and for premium
+    brokers with an own/team scope also the premium clients whose dedicated broker they are."""
+    q = scope_q(viewer, capability)
+    if q is None:
+        return Client.objects.none()
+    if (
+        viewer.branch_id
+        and viewer.scope_for(capability) in (Scope.OWN, Scope.TEAM)
+        and viewer.has_cap(Cap.PREMIUM_SERVE)
+    ):
+        q |= Q(branch_id=viewer.branch_id, broker_id=viewer.pk)
+    return Client.objects.filter(q)
 
 
 def client_list(*, viewer, filters: ClientFilters | None = None) -> QuerySet[Client]:
@@ -143,7 +154,7 @@ def client_get_for(*, viewer, pk: Any, capability: str = Cap.CLIENTS_VIEW) -> Cl
         raise Http404 from None
     client = (
         client_base_qs(viewer=viewer, capability=capability)
-        .select_related("manager", "branch", "seat__room")
+        .select_related("manager", "broker", "branch", "seat__room")
         .filter(pk=pk_int)
         .first()
     )

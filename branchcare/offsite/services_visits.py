@@ -151,9 +151,10 @@ def excluded_staff(client_ids: Iterable[int]) -> dict[int, set[int]]:
     """client id -> staff who may not return-visit the client (its manager, its broker...)."""
     ids = list(client_ids)
     out: dict[int, set[int]] = defaultdict(set)
-    for cid, manager_id in Client.objects.filter(pk__in=ids).values_list("pk", "manager_id"):
-        if manager_id:
-            out[cid].add(manager_id)
+    for cid, manager_id, broker_id in Client.objects.filter(pk__in=ids).values_list(
+        "pk", "manager_id", "broker_id"
+    ):
+        out[cid].update(uid for uid in (manager_id, broker_id) if uid)
     for cid, uid in IndependenceExclusion.objects.filter(client_id__in=ids).values_list(
         "client_id", "user_id"
     ):
@@ -166,6 +167,11 @@ def check_independent(*, client: Client, assignee: User) -> None:
     if client.manager_id and assignee.pk == client.manager_id:
         raise DomainError(
             _("回访须由独立人员执行：%(u)s 是该客户的客户经理，不能承担其回访。") % {"u": assignee},
+            field="assignee",
+        )
+    if client.broker_id and assignee.pk == client.broker_id:
+        raise DomainError(
+            _("回访须由独立人员执行：%(u)s 是该客户的专属经纪人，不能承担其回访。") % {"u": assignee},
             field="assignee",
         )
     reason = (

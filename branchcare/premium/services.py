@@ -228,19 +228,29 @@ def _check_broker(user: Any, branch_id: int, field: str) -> None:
 
 
 def _set_client_premium(
-    *, actor: Any, client_id: int, is_premium: bool, rate: Decimal | None, action: str
+    *, actor: Any, client_id: int, is_premium: bool, rate: Decimal | None, action: str, broker: Any = None
 ) -> None:
-    """Update the client row directly (the clients app owns no premium logic): flag, rate, version + 1."""
+    """Update the client row directly (the clients app owns no premium logic): flag, rate, dedicated
+    broker (who then reaches the client like its manager), version + 1."""
     client = Client.objects.select_for_update(of=("self",)).get(pk=client_id)
-    before = {"is_premium": client.is_premium, "commission_rate": client.commission_rate}
+    before = {
+        "is_premium": client.is_premium,
+        "commission_rate": client.commission_rate,
+        "broker": client.broker_id,
+    }
+    broker_id = broker.pk if broker is not None else None
     Client.objects.filter(pk=client_id).update(
-        is_premium=is_premium, commission_rate=rate, version=F("version") + 1, updated_at=timezone.now()
+        is_premium=is_premium,
+        commission_rate=rate,
+        broker_id=broker_id,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
     )
     audit_log(
         actor=actor,
         action=action,
         obj=client,
-        changes=diff(before, {"is_premium": is_premium, "commission_rate": rate}),
+        changes=diff(before, {"is_premium": is_premium, "commission_rate": rate, "broker": broker_id}),
     )
 
 
@@ -323,6 +333,7 @@ def enrol(
         is_premium=True,
         rate=rate.commission_rate,
         action="premium.client_enrolled",
+        broker=broker,
     )
     events.publish("premium.enrolled", client_id=locked.pk, enrolment_id=enrolment.pk, actor=actor)
     recipients = [u for u in (broker, backup_broker) if u is not None and u.pk != actor.pk]
@@ -424,6 +435,7 @@ def enrolment_downgrade(
         is_premium=True,
         rate=rate.commission_rate,
         action="premium.client_downgraded",
+        broker=new.broker,
     )
     return new
 

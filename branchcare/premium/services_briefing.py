@@ -71,6 +71,8 @@ def briefing_generate(
             seen.add((e.client_id, item.pk))
             new.append(BriefingItem(briefing=briefing, client=e.client, item=item))
     BriefingItem.objects.bulk_create(new)
+    if not created and not new:
+        return briefing  # nothing new to record
     audit_log(
         actor=actor,
         action="premium.briefing_generate",

@@ -146,7 +146,9 @@ class ScorecardView(APIView):
             OpenApiParameter("branch", int, description="营业部 id；默认本人所在营业部"),
             OpenApiParameter("role", str, description="角色代码（manager / consultant …）"),
             OpenApiParameter("period", str, enum=list(KINDS), description="考核期间类型，默认 month"),
-            OpenApiParameter("date", str, description="期间内任一日期 YYYY-MM-DD（1900–2999 年），默认今天；格式有误时 400"),
+            OpenApiParameter(
+                "date", str, description="期间内任一日期 YYYY-MM-DD（1900–2999 年），默认今天；格式有误时 400"
+            ),
         ],
         responses={200: SupervisionScorecardSerializer, **error_responses(400, 401, 403, 404)},
     )

@@ -49,5 +49,9 @@ def seed_demo(*, users: dict[str, Any], today: dt.date, seed: int) -> dict[str, 
             effective_from=effective_from,
             today=today,
         )
-        versions = 1
+    if director is not None and director.branch_id:
+        # What exists after seeding (the same on every run: the seed is idempotent).
+        versions = Scorecard.objects.filter(
+            branch_id=director.branch_id, role="manager", effective_from=effective_from
+        ).count()
     return {"supervision.daily_measures": rows, "supervision.scorecard_versions": versions}

@@ -48,7 +48,9 @@ def test_detail_page_shows_holdings_pnl_red_up_and_query_count_is_bounded(
     HoldingFactory(client=world.client_m1, security=sec, cost_price=20)
     PriceFactory(security=sec, close=10)
     c = login("manager1")
-    with django_assert_max_num_queries(16):
+    # A fixed number per registered timeline provider and client panel (each app's tests bound its
+    # own); nothing here grows with the number of holdings or events.
+    with django_assert_max_num_queries(30):
         r = c.get(reverse("clients:detail", args=[world.client_m1.pk]))
     body = r.content.decode()
     assert "贵州茅台" in body

@@ -255,3 +255,14 @@ def test_schema_lists_the_offsite_routes(client):
     for route in ("/api/v1/calls/incoming", "/api/v1/offsite/inquiries/", "/api/v1/offsite/return-visits/",
                   "/api/v1/offsite/campaigns/", "/api/v1/offsite/return-visit-rules/"):  # fmt: skip
         assert route in body
+
+
+def test_rules_api_is_a_plain_list_and_questions_must_be_texts(world):
+    api = api_client(world["compliance1"])
+    rules = api.get("/api/v1/offsite/return-visit-rules/").json()
+    assert isinstance(rules, list) and rules
+    url = f"/api/v1/offsite/return-visit-rules/{rules[0]['id']}/"
+    for bad in ({"q": 1}, [{"q": 1}], 5):
+        assert api.patch(url, {"questions": bad}, format="json").status_code == 400, bad
+    r = api.patch(url, {"questions": ["是否了解产品风险？"]}, format="json")
+    assert r.status_code == 200 and r.json()["questions"] == ["是否了解产品风险？"]

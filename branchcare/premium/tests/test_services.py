@@ -419,3 +419,23 @@ def test_morning_briefings_only_on_trading_days(world, premium, monkeypatch):
     assert tasks.generate_morning_briefings() == 0
     monkeypatch.setattr(tasks, "is_trading_day", lambda day: True)
     assert tasks.generate_morning_briefings() == 2  # broker1 and the B002 broker have premium clients
+
+
+
+def test_dedicated_broker_reaches_the_premium_client_and_loses_it_on_exit(world, premium):
+    """Enrolment makes broker1 client_m1's dedicated broker: the client is in broker1's scope (the 360
+    page, lists, the API) though managed by manager1, and leaves it again on exit."""
+    from branchcare.clients.selectors import client_base_qs
+
+    client = world.client_m1
+    client.refresh_from_db()
+    assert client.broker_id == world["broker1"].pk
+    assert client_base_qs(viewer=world["broker1"]).filter(pk=client.pk).exists()
+    assert not client_base_qs(viewer=world["broker1"]).filter(pk=world.client_m2.pk).exists()
+    assert not client_base_qs(viewer=premium["broker2"]).filter(pk=client.pk).exists()  # backup only
+    svc.enrolment_exit(
+        actor=world["director"], enrolment=premium["e1"], ended_on=TODAY, reason="客户申请退出", today=TODAY
+    )
+    client.refresh_from_db()
+    assert client.broker_id is None
+    assert not client_base_qs(viewer=world["broker1"]).filter(pk=client.pk).exists()

@@ -237,3 +237,19 @@ def test_demo_data_is_idempotent(world):
     assert qs.filter(owner__isnull=True).exists() and qs.filter(client__isnull=False).count() >= 3
     again = seed_demo(users=world.users, today=timezone.localdate(), seed=1)
     assert again["prospects.prospects"] == 0 and qs.count() == 40
+
+
+def test_api_odd_filters_and_plain_follow_up_list(world, pw):
+    api = APIClient()
+    api.force_authenticate(world["director"])
+    for query in ("partner=651666442499224240128", "owner=²", "q=%00赵"):
+        r = api.get(f"/api/v1/prospects/prospects/?{query}")
+        assert r.status_code == 200, query
+    assert (
+        api.get("/api/v1/prospects/prospects/?partner=651666442499224240128").json()["count"] == 4
+    )  # the filter is ignored: all of B001
+    rows = api.get(f"/api/v1/prospects/prospects/{pw['pool'].pk}/follow-ups/").json()
+    assert rows == []
+    # a prospect without partner or client answers null for their names
+    detail = api.get(f"/api/v1/prospects/prospects/{pw['pool'].pk}/").json()
+    assert detail["partner_name"] is None and detail["client_no"] is None

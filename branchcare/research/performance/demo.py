@@ -227,9 +227,9 @@ def seed_demo(*, users: dict[str, Any], today: dt.date, seed: int) -> dict[str, 
         )
         item.securities.add(sec)
         created += 1
-    result = outcomes_refresh(full=True)
+    computed = outcomes_refresh(full=True).computed if (prices or created) else 0
     return {
         "performance_prices": prices,
         "performance_recommendations": created,
-        "performance_outcomes": result.computed,
+        "performance_outcomes": computed,
     }

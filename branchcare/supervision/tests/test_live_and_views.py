@@ -236,3 +236,22 @@ def test_recompute_does_not_redirect_off_site(world, login):
         reverse("supervision:recompute"), {"branch": world.b1.pk, "next": "https://evil.example/"}
     )
     assert response.status_code == 302 and "evil" not in response["Location"]
+
+
+def test_scorecard_api_refuses_a_malformed_or_out_of_range_date(world):
+    api = api_client(world["director"])
+    for bad in ("9999-12-31", "0001-01-01", "2026-13-01", "昨天"):
+        response = api.get(f"/api/v1/supervision/scorecards/?date={bad}")
+        assert response.status_code == 400, bad
+        assert "YYYY-MM-DD" in response.json()["date"][0]
+    assert api.get("/api/v1/supervision/scorecards/?date=2999-12-31").status_code == 200
+
+
+def test_page_ignores_an_out_of_range_date(world, client):
+    client.force_login(world["director"])
+    assert client.get(reverse("supervision:scorecards") + "?date=9999-12-31").status_code == 200
+
+
+def test_unknown_compliance_check_is_a_json_404(world):
+    response = api_client(world["compliance1"]).get("/api/v1/supervision/compliance/checks/无此项%20x/")
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"

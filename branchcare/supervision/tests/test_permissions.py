@@ -169,7 +169,7 @@ def test_every_api_route_is_in_the_matrix():
         "supervision/scorecards/",
         "supervision/dashboard/",
         "supervision/compliance/checks/",
-        "supervision/compliance/checks/<slug:code>/",
+        "supervision/compliance/checks/<str:code>/",
     }
 
 
