@@ -421,7 +421,6 @@ def test_morning_briefings_only_on_trading_days(world, premium, monkeypatch):
     assert tasks.generate_morning_briefings() == 2  # broker1 and the B002 broker have premium clients
 
 
-
 def test_dedicated_broker_reaches_the_premium_client_and_loses_it_on_exit(world, premium):
     """Enrolment makes broker1 client_m1's dedicated broker: the client is in broker1's scope (the 360
     page, lists, the API) though managed by manager1, and leaves it again on exit."""
