@@ -31,7 +31,7 @@ run: install
 	$(BC) seed_demo --if-empty
 	@echo ""
 	@echo "  BranchCare 营业部客户服务系统: http://127.0.0.1:$(PORT)/"
-	@echo "  演示账号 demo accounts: admin director manager1 manager2 consultant1 researcher1 broker1 agent1 compliance1 b2manager1 b2director"
+	@echo "  演示账号 demo accounts: admin director manager1 manager2 consultant1 researcher1 broker1 agent1 compliance1 b2manager1 b2director hq1"
 	@echo "  统一密码 password: $${DEMO_PASSWORD:-BranchCare#2026}"
 	@echo ""
 	@$(BC) run_huey --quiet & HUEY_PID=$$!; trap "kill $$HUEY_PID 2>/dev/null" EXIT INT TERM; \
