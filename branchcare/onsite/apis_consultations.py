@@ -17,7 +17,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from branchcare.api.pagination import CappedCountPagination
-from branchcare.api.schema import error_responses, list_error_responses
+from branchcare.api.schema import error_responses, id_parameter, list_error_responses
 from branchcare.api.typing import AuthedRequest
 from branchcare.clients.selectors import client_get_for
 from branchcare.core.errors import DomainError
@@ -27,7 +27,7 @@ from . import services_consultations as svc
 from .models import Advice, AdviceCitation, AdviceLine, ConsultationOrder, OrderHolding
 
 TAGS = ["咨询单"]
-ORDER_ID = OpenApiParameter("pk", int, OpenApiParameter.PATH, description="咨询单编号")
+ORDER_ID = id_parameter("咨询单编号")
 STEP_NAMES = [
     "submit", "start_analysis", "submit_advice", "return_for_rework", "accept", "deliver", "close", "rate",
     "cancel",

@@ -20,7 +20,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from branchcare.api.pagination import StandardPagination
-from branchcare.api.schema import error_responses, list_error_responses
+from branchcare.api.schema import error_responses, id_parameter, list_error_responses
 from branchcare.api.typing import AuthedRequest
 from branchcare.core import imports
 from branchcare.core.errors import DomainError
@@ -230,7 +230,7 @@ class RecommendationDetailView(GenericAPIView):
         summary="个股推荐绩效详情（含发布后走势）",
         tags=TAGS,
         parameters=[
-            OpenApiParameter("pk", int, OpenApiParameter.PATH, description="研究成果（个股推荐）编号")
+            id_parameter("研究成果（个股推荐）编号")
         ],
         responses={200: PerfOutcomeDetailSerializer, **error_responses(401, 403, 404)},
     )
