@@ -229,9 +229,7 @@ class RecommendationDetailView(GenericAPIView):
     @extend_schema(
         summary="个股推荐绩效详情（含发布后走势）",
         tags=TAGS,
-        parameters=[
-            id_parameter("研究成果（个股推荐）编号")
-        ],
+        parameters=[id_parameter("研究成果（个股推荐）编号")],
         responses={200: PerfOutcomeDetailSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request: AuthedRequest, pk: str) -> Response:
